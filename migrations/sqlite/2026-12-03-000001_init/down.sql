@@ -1,0 +1,3 @@
+DROP TABLE lookups;
+DROP TABLE messages;
+DROP TABLE dossiers;
