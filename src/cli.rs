@@ -22,13 +22,7 @@ pub struct Cli {
 
     /// Database URL, overriding the config: sqlite://PATH, a bare path, or
     /// postgres://… (keep passwords in ~/.pgpass, not here).
-    #[arg(
-        long,
-        global = true,
-        env = "MCKH_DATABASE_URL",
-        value_name = "URL",
-        hide_env_values = true
-    )]
+    #[arg(long, global = true, env = "MCKH_DATABASE_URL", value_name = "URL", hide_env_values = true)]
     pub database: Option<String>,
 
     /// Use this RFC 3339 instant as the current time (replays and tests).

@@ -79,10 +79,7 @@ pub struct Workflow {
 impl Default for Workflow {
     /// The names the announcement uses.
     fn default() -> Self {
-        Workflow {
-            result_step: "Trả kết quả".into(),
-            supplement_status: "Chờ bổ sung".into(),
-        }
+        Workflow { result_step: "Trả kết quả".into(), supplement_status: "Chờ bổ sung".into() }
     }
 }
 
@@ -111,12 +108,7 @@ pub struct Lookup {
 impl Default for Lookup {
     /// The announcement's keyword, short code and price.
     fn default() -> Self {
-        Lookup {
-            keyword: "MCKH".into(),
-            reply_via: ReplyVia::Stdout,
-            short_code: "8083".into(),
-            price_vnd: 1000,
-        }
+        Lookup { keyword: "MCKH".into(), reply_via: ReplyVia::Stdout, short_code: "8083".into(), price_vnd: 1000 }
     }
 }
 
@@ -144,12 +136,7 @@ pub struct Notify {
 impl Default for Notify {
     /// Three days, five tries, five minutes.
     fn default() -> Self {
-        Notify {
-            max_age_hours: 72,
-            max_attempts: 5,
-            retry_after_secs: 300,
-            stop_after_failures: 3,
-        }
+        Notify { max_age_hours: 72, max_attempts: 5, retry_after_secs: 300, stop_after_failures: 3 }
     }
 }
 
@@ -236,9 +223,7 @@ pub struct Report {
 impl Default for Report {
     /// Plain comma-separated values.
     fn default() -> Self {
-        Report {
-            delimiter: ",".into(),
-        }
+        Report { delimiter: ",".into() }
     }
 }
 
@@ -249,25 +234,18 @@ impl Config {
     pub fn load(explicit: Option<&Path>) -> Result<Config> {
         let path = match explicit {
             Some(p) => Some(p.to_path_buf()),
-            None => ["mckh.toml", "/etc/mckh/mckh.toml"]
-                .iter()
-                .map(PathBuf::from)
-                .find(|p| p.is_file()),
+            None => ["mckh.toml", "/etc/mckh/mckh.toml"].iter().map(PathBuf::from).find(|p| p.is_file()),
         };
         let mut cfg = match &path {
             None => Config::default(),
             Some(p) => {
-                let text = std::fs::read_to_string(p)
-                    .map_err(|e| ConfigError(format!("config {}: {e}", p.display())))?;
+                let text =
+                    std::fs::read_to_string(p).map_err(|e| ConfigError(format!("config {}: {e}", p.display())))?;
                 Self::parse(&text, p)?
             }
         };
         cfg.base_dir = match &path {
-            Some(p) => p
-                .parent()
-                .filter(|d| !d.as_os_str().is_empty())
-                .unwrap_or(Path::new("."))
-                .to_path_buf(),
+            Some(p) => p.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new(".")).to_path_buf(),
             None => PathBuf::from("."),
         };
         cfg.source = path;
@@ -301,43 +279,27 @@ impl Config {
     /// be positive, and the report delimiter.
     fn validate(&mut self) -> Result<()> {
         let origin = self.origin();
-        let bad = |key: &str, why: String| -> anyhow::Error {
-            ConfigError(format!("{origin}: {key}: {why}")).into()
-        };
+        let bad = |key: &str, why: String| -> anyhow::Error { ConfigError(format!("{origin}: {key}: {why}")).into() };
         let tz: Tz = self.timezone.parse().map_err(|_| {
-            bad(
-                "timezone",
-                format!(
-                    "unknown timezone {:?} (for example \"Asia/Ho_Chi_Minh\")",
-                    self.timezone
-                ),
-            )
+            bad("timezone", format!("unknown timezone {:?} (for example \"Asia/Ho_Chi_Minh\")", self.timezone))
         })?;
         self.tz = Some(tz);
         if self.notify.max_attempts == 0 {
             return Err(bad("notify.max_attempts", "must be at least 1".into()));
         }
         if self.notify.stop_after_failures == 0 {
-            return Err(bad(
-                "notify.stop_after_failures",
-                "must be at least 1".into(),
-            ));
+            return Err(bad("notify.stop_after_failures", "must be at least 1".into()));
         }
         if self.gateway.timeout_secs == 0 {
             return Err(bad("gateway.timeout_secs", "must be at least 1".into()));
         }
-        if self.lookup.keyword.trim().is_empty()
-            || self.lookup.keyword.contains(char::is_whitespace)
-        {
+        if self.lookup.keyword.trim().is_empty() || self.lookup.keyword.contains(char::is_whitespace) {
             return Err(bad("lookup.keyword", "must be one word".into()));
         }
         if !matches!(self.report.delimiter.as_str(), "," | ";" | "\t") {
             return Err(bad(
                 "report.delimiter",
-                format!(
-                    "{:?} is not one of \",\", \";\", \"\\t\"",
-                    self.report.delimiter
-                ),
+                format!("{:?} is not one of \",\", \";\", \"\\t\"", self.report.delimiter),
             ));
         }
         if self.gateway.kind != GatewayKind::Console && self.gateway.url.trim().is_empty() {
@@ -370,24 +332,11 @@ impl Config {
         if !self.gateway.password_file.is_empty() {
             let path = self.resolve(&self.gateway.password_file);
             let text = std::fs::read_to_string(&path).map_err(|e| {
-                ConfigError(format!(
-                    "{}: gateway.password_file {}: {e}",
-                    self.origin(),
-                    path.display()
-                ))
+                ConfigError(format!("{}: gateway.password_file {}: {e}", self.origin(), path.display()))
             })?;
-            let line = text
-                .lines()
-                .next()
-                .unwrap_or("")
-                .trim_end_matches('\r')
-                .to_string();
+            let line = text.lines().next().unwrap_or("").trim_end_matches('\r').to_string();
             if line.is_empty() {
-                bail!(ConfigError(format!(
-                    "{}: gateway.password_file {} is empty",
-                    self.origin(),
-                    path.display()
-                )));
+                bail!(ConfigError(format!("{}: gateway.password_file {} is empty", self.origin(), path.display())));
             }
             return Ok(line);
         }

@@ -30,7 +30,11 @@ impl Ctx {
         let start = match &cli.now {
             None => Utc::now(),
             Some(s) => DateTime::parse_from_rfc3339(s.trim())
-                .map_err(|_| ConfigError(format!("--now / MCKH_NOW: {s:?} is not an RFC 3339 time (e.g. 2017-10-16T17:30:00+07:00)")))?
+                .map_err(|_| {
+                    ConfigError(format!(
+                        "--now / MCKH_NOW: {s:?} is not an RFC 3339 time (e.g. 2017-10-16T17:30:00+07:00)"
+                    ))
+                })?
                 .with_timezone(&Utc),
         };
         let (database_url, database_origin) = match &cli.database {
@@ -47,13 +51,7 @@ impl Ctx {
                 (resolved, format!("{}: database_url", cfg.origin()))
             }
         };
-        Ok(Ctx {
-            cfg,
-            database_url,
-            database_origin,
-            start,
-            started: Instant::now(),
-        })
+        Ok(Ctx { cfg, database_url, database_origin, start, started: Instant::now() })
     }
 
     /// The current time: `--now` (advancing with the run), or the clock.
@@ -73,9 +71,21 @@ impl Ctx {
 
     /// Opens (and if needed migrates) the database.
     pub fn db(&self) -> Result<Db> {
-        crate::db::Backend::for_url(&self.database_url)
-            .map_err(|e| anyhow!(ConfigError(format!("{}: {e}", self.database_origin))))?;
+        self.check_url()?;
         Db::open(&self.database_url)
+    }
+
+    /// Connects to the database without migrating it (for `migrate`).
+    pub fn connect(&self) -> Result<Db> {
+        self.check_url()?;
+        Db::connect(&self.database_url)
+    }
+
+    /// A URL of an unknown kind is a configuration error naming its source.
+    fn check_url(&self) -> Result<()> {
+        crate::db::Backend::for_url(&self.database_url)
+            .map(|_| ())
+            .map_err(|e| anyhow!(ConfigError(format!("{}: {e}", self.database_origin))))
     }
 
     /// Loads and checks the message templates.

@@ -19,47 +19,22 @@ struct Spec {
 
 /// Every template mckh renders.
 const SPECS: &[Spec] = &[
-    Spec {
-        name: "result",
-        default: include_str!("../templates/result.hbs"),
-        sample: notice_sample,
-    },
-    Spec {
-        name: "supplement",
-        default: include_str!("../templates/supplement.hbs"),
-        sample: notice_sample,
-    },
-    Spec {
-        name: "apology",
-        default: include_str!("../templates/apology.hbs"),
-        sample: notice_sample,
-    },
-    Spec {
-        name: "lookup_found",
-        default: include_str!("../templates/lookup_found.hbs"),
-        sample: found_sample,
-    },
+    Spec { name: "result", default: include_str!("../templates/result.hbs"), sample: notice_sample },
+    Spec { name: "supplement", default: include_str!("../templates/supplement.hbs"), sample: notice_sample },
+    Spec { name: "apology", default: include_str!("../templates/apology.hbs"), sample: notice_sample },
+    Spec { name: "lookup_found", default: include_str!("../templates/lookup_found.hbs"), sample: found_sample },
     Spec {
         name: "lookup_not_found",
         default: include_str!("../templates/lookup_not_found.hbs"),
         sample: syntax_sample,
     },
-    Spec {
-        name: "lookup_help",
-        default: include_str!("../templates/lookup_help.hbs"),
-        sample: syntax_sample,
-    },
-    Spec {
-        name: "lookup_error",
-        default: include_str!("../templates/lookup_error.hbs"),
-        sample: syntax_sample,
-    },
+    Spec { name: "lookup_help", default: include_str!("../templates/lookup_help.hbs"), sample: syntax_sample },
+    Spec { name: "lookup_error", default: include_str!("../templates/lookup_error.hbs"), sample: syntax_sample },
 ];
 
 /// The built-in reply used when even the templates cannot be loaded: the
 /// citizen always gets an answer.
-pub const FALLBACK_ERROR_REPLY: &str =
-    "He thong tra cuu dang ban, xin vui long nhan lai sau it phut.";
+pub const FALLBACK_ERROR_REPLY: &str = "He thong tra cuu dang ban, xin vui long nhan lai sau it phut.";
 
 /// Variables of the three notices.
 fn notice_sample() -> Value {
@@ -88,9 +63,7 @@ impl Templates {
     /// naming the file, before anything is sent.
     pub fn load(dir: &Path, dir_is_explicit: bool) -> Result<Templates> {
         if dir_is_explicit && !dir.is_dir() {
-            return Err(
-                ConfigError(format!("templates_dir {}: not a folder", dir.display())).into(),
-            );
+            return Err(ConfigError(format!("templates_dir {}: not a folder", dir.display())).into());
         }
         let mut hb = Handlebars::new();
         hb.set_strict_mode(true);
@@ -99,32 +72,35 @@ impl Templates {
             let path: PathBuf = dir.join(format!("{}.hbs", spec.name));
             let (source, origin) = match std::fs::read_to_string(&path) {
                 Ok(text) => (text, path.display().to_string()),
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => (
-                    spec.default.to_string(),
-                    format!("built-in {}.hbs", spec.name),
-                ),
-                Err(e) => {
-                    return Err(ConfigError(format!("template {}: {e}", path.display())).into())
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    (spec.default.to_string(), format!("built-in {}.hbs", spec.name))
                 }
+                Err(e) => return Err(ConfigError(format!("template {}: {e}", path.display())).into()),
             };
             hb.register_template_string(spec.name, source.trim_end_matches(['\n', '\r']))
-                .map_err(|e| {
-                    ConfigError(format!("template {origin}: {}", one_line(&e.to_string())))
-                })?;
-            hb.render(spec.name, &(spec.sample)()).map_err(|e| {
-                ConfigError(format!("template {origin}: {}", one_line(&e.to_string())))
-            })?;
+                .map_err(|e| ConfigError(format!("template {origin}: {}", one_line(&e.to_string()))))?;
+            hb.render(spec.name, &(spec.sample)())
+                .map_err(|e| ConfigError(format!("template {origin}: {}", describe_render(&e))))?;
         }
         Ok(Templates { hb })
     }
 
     /// Renders a template with the given variables, NFC-normalised.
     pub fn render(&self, name: &str, vars: &Value) -> Result<String> {
-        let s = self
-            .hb
-            .render(name, vars)
-            .map_err(|e| anyhow::anyhow!("template {name}: {}", one_line(&e.to_string())))?;
+        let s = self.hb.render(name, vars).map_err(|e| anyhow::anyhow!("template {name}: {}", describe_render(&e)))?;
         Ok(crate::domain::text::nfc(s.trim()))
+    }
+}
+
+/// Says what went wrong in a render, in words an operator can act on.
+pub fn describe_render(e: &handlebars::RenderError) -> String {
+    let place = match (e.line_no, e.column_no) {
+        (Some(l), Some(c)) => format!(" (line {l}, column {c})"),
+        _ => String::new(),
+    };
+    match e.reason() {
+        handlebars::RenderErrorReason::MissingVariable(Some(v)) => format!("unknown variable {v:?}{place}"),
+        _ => format!("{}{place}", one_line(&e.to_string())),
     }
 }
 

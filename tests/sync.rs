@@ -14,36 +14,17 @@ fn row(code: &str, phone: &str, step: &str, status: &str, updated: &str) -> Stri
 #[test]
 fn entering_the_result_step_queues_one_result_sms() {
     let p = Project::new();
-    p.write(
-        "a.csv",
-        &row(
-            "0101701234",
-            "0905123456",
-            "Thụ lý",
-            "Đang xử lý",
-            "16/10/2017 08:00",
-        ),
-    );
+    p.write("a.csv", &row("0101701234", "0905123456", "Thụ lý", "Đang xử lý", "16/10/2017 08:00"));
     p.run_at(NOW, &["sync", "a.csv"]).ok();
     assert_eq!(p.count("SELECT COUNT(*) AS n FROM messages"), 0);
 
-    p.write(
-        "b.csv",
-        &row(
-            "0101701234",
-            "0905123456",
-            "Trả kết quả",
-            "Đã giải quyết",
-            "16/10/2017 15:00",
-        ),
-    );
+    p.write("b.csv", &row("0101701234", "0905123456", "Trả kết quả", "Đã giải quyết", "16/10/2017 15:00"));
     let r = p.run_at(NOW, &["sync", "b.csv"]);
     r.ok();
     assert!(r.stdout.contains("1 messages queued"), "{}", r.stdout);
     // Synced again, and again: the dossier stays where it was.
     p.run_at(NOW, &["sync", "b.csv"]).ok();
-    p.run_at("2017-10-16T17:00:00+07:00", &["sync", "b.csv"])
-        .ok();
+    p.run_at("2017-10-16T17:00:00+07:00", &["sync", "b.csv"]).ok();
     assert_eq!(p.count("SELECT COUNT(*) AS n FROM messages"), 1);
 
     let r = p.run_at(NOW, &["notify"]);
@@ -52,11 +33,7 @@ fn entering_the_result_step_queues_one_result_sms() {
         r.sent(),
         ["console: to 0905***456 (2 parts): TB: Hồ sơ của quý ông/bà (MS: 0101701234) đã được giải quyết xong. Mời ông/ bà đến Bộ phận Một cửa Sở Tư pháp để nhận kết quả"]
     );
-    assert!(
-        r.stdout.contains("notify: 1 sent, 0 failed"),
-        "{}",
-        r.stdout
-    );
+    assert!(r.stdout.contains("notify: 1 sent, 0 failed"), "{}", r.stdout);
     assert_eq!(p.run_at(NOW, &["notify"]).ok().sent().len(), 0);
     assert_eq!(p.texts("SELECT state AS v FROM messages"), ["sent"]);
 }
@@ -64,16 +41,7 @@ fn entering_the_result_step_queues_one_result_sms() {
 #[test]
 fn a_dossier_first_seen_at_the_result_step_is_notified() {
     let p = Project::new();
-    p.write(
-        "a.csv",
-        &row(
-            "0101701234",
-            "0905123456",
-            "Trả kết quả",
-            "",
-            "16/10/2017 15:00",
-        ),
-    );
+    p.write("a.csv", &row("0101701234", "0905123456", "Trả kết quả", "", "16/10/2017 15:00"));
     p.run_at(NOW, &["sync", "a.csv"]).ok();
     assert_eq!(p.texts("SELECT kind AS v FROM messages"), ["result"]);
 }
@@ -83,9 +51,7 @@ fn baseline_records_state_and_queues_nothing() {
     let p = Project::new();
     let mut csv = HEADER.to_string();
     for i in 0..50 {
-        csv.push_str(&format!(
-            "01017{i:05},0905123456,X,01/10/2017,10/10/2017,Trả kết quả,,10/10/2017\n"
-        ));
+        csv.push_str(&format!("01017{i:05},0905123456,X,01/10/2017,10/10/2017,Trả kết quả,,10/10/2017\n"));
     }
     csv.push_str("0101799999,0905123456,X,01/10/2017,20/10/2017,Thụ lý,Chờ bổ sung,10/10/2017\n");
     p.write("history.csv", &csv);
@@ -97,16 +63,7 @@ fn baseline_records_state_and_queues_nothing() {
     p.run_at(NOW, &["sync", "history.csv"]).ok();
     assert_eq!(p.count("SELECT COUNT(*) AS n FROM messages"), 0);
     // A real change after the baseline is notified.
-    p.write(
-        "c.csv",
-        &row(
-            "0101799999",
-            "0905123456",
-            "Trả kết quả",
-            "",
-            "16/10/2017 15:00",
-        ),
-    );
+    p.write("c.csv", &row("0101799999", "0905123456", "Trả kết quả", "", "16/10/2017 15:00"));
     p.run_at(NOW, &["sync", "c.csv"]).ok();
     assert_eq!(p.texts("SELECT kind AS v FROM messages"), ["result"]);
 }
@@ -122,16 +79,7 @@ fn each_entry_into_supplement_queues_one_supplement_sms() {
         ("Thụ lý", "Chờ bổ sung"),
     ];
     for (i, (step, status)) in states.iter().enumerate() {
-        p.write(
-            "a.csv",
-            &row(
-                "0101701234",
-                "0905123456",
-                step,
-                status,
-                &format!("16/10/2017 0{}:00", i + 1),
-            ),
-        );
+        p.write("a.csv", &row("0101701234", "0905123456", step, status, &format!("16/10/2017 0{}:00", i + 1)));
         p.run_at(NOW, &["sync", "a.csv"]).ok();
     }
     assert_eq!(
@@ -154,10 +102,7 @@ fn same_day_dossiers_never_get_an_sms() {
     );
     p.run_at(NOW, &["sync", "a.csv"]).ok();
     assert_eq!(p.count("SELECT COUNT(*) AS n FROM messages"), 0);
-    assert_eq!(
-        p.count("SELECT COUNT(*) AS n FROM dossiers WHERE same_day"),
-        1
-    );
+    assert_eq!(p.count("SELECT COUNT(*) AS n FROM dossiers WHERE same_day"), 1);
 }
 
 #[test]
@@ -174,32 +119,11 @@ fn bad_rows_are_reported_by_line_and_skipped() {
     p.write("a.csv", &csv);
     let r = p.run_at(NOW, &["sync", "a.csv"]);
     r.code(65);
-    assert!(
-        r.stderr
-            .contains("a.csv line 3: due_at: \"31/02/2017\" is not a date"),
-        "{}",
-        r.stderr
-    );
-    assert!(
-        r.stderr.contains("a.csv line 4: receipt_code is empty"),
-        "{}",
-        r.stderr
-    );
-    assert!(
-        r.stderr
-            .contains("a.csv line 5: 4 fields, the header has 8"),
-        "{}",
-        r.stderr
-    );
-    assert!(
-        r.stdout.contains("5 rows, 2 imported (2 new), 3 skipped"),
-        "{}",
-        r.stdout
-    );
-    assert_eq!(
-        p.texts("SELECT receipt_code AS v FROM dossiers ORDER BY receipt_code"),
-        ["0101700001", "0101700005"]
-    );
+    assert!(r.stderr.contains("a.csv line 3: due_at: \"31/02/2017\" is not a date"), "{}", r.stderr);
+    assert!(r.stderr.contains("a.csv line 4: receipt_code is empty"), "{}", r.stderr);
+    assert!(r.stderr.contains("a.csv line 5: 4 fields, the header has 8"), "{}", r.stderr);
+    assert!(r.stdout.contains("5 rows, 2 imported (2 new), 3 skipped"), "{}", r.stdout);
+    assert_eq!(p.texts("SELECT receipt_code AS v FROM dossiers ORDER BY receipt_code"), ["0101700001", "0101700005"]);
     assert_eq!(p.count("SELECT COUNT(*) AS n FROM messages"), 2);
 }
 
@@ -212,15 +136,8 @@ fn invalid_utf8_is_a_row_error_not_a_crash() {
     std::fs::write(p.path().join("a.csv"), bytes).unwrap();
     let r = p.run_at(NOW, &["sync", "a.csv"]);
     r.code(65);
-    assert!(
-        r.stderr.contains("a.csv line 2: not valid UTF-8"),
-        "{}",
-        r.stderr
-    );
-    assert_eq!(
-        p.texts("SELECT receipt_code AS v FROM dossiers"),
-        ["0101700002"]
-    );
+    assert!(r.stderr.contains("a.csv line 2: not valid UTF-8"), "{}", r.stderr);
+    assert_eq!(p.texts("SELECT receipt_code AS v FROM dossiers"), ["0101700002"]);
 }
 
 #[test]
@@ -229,17 +146,8 @@ fn a_file_without_receipt_codes_imports_nothing() {
     p.write("a.csv", "ma_ho_so,phone\n0101701234,0905123456\n");
     let r = p.run_at(NOW, &["sync", "a.csv"]);
     r.code(65);
-    assert!(
-        r.stderr
-            .contains("a.csv line 1: no receipt_code column (columns found: ma_ho_so, phone)"),
-        "{}",
-        r.stderr
-    );
-    assert!(
-        !r.stderr.contains('\n') || r.stderr.lines().count() == 1,
-        "{}",
-        r.stderr
-    );
+    assert!(r.stderr.contains("a.csv line 1: no receipt_code column (columns found: ma_ho_so, phone)"), "{}", r.stderr);
+    assert!(!r.stderr.contains('\n') || r.stderr.lines().count() == 1, "{}", r.stderr);
 }
 
 #[test]
@@ -265,12 +173,7 @@ fn standard_input_works() {
         .spawn()
         .unwrap();
     use std::io::Write;
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(row("0101701234", "0905123456", "Trả kết quả", "", "").as_bytes())
-        .unwrap();
+    child.stdin.take().unwrap().write_all(row("0101701234", "0905123456", "Trả kết quả", "", "").as_bytes()).unwrap();
     let out = child.wait_with_output().unwrap();
     assert!(out.status.success());
     assert!(String::from_utf8_lossy(&out.stdout).contains("sync <stdin>: 1 rows"));
@@ -296,9 +199,7 @@ fn unusable_phones_are_stored_but_never_texted() {
     assert_eq!(p.texts("SELECT phone AS v FROM messages"), ["0351234567"]);
     let report = p.run_at(NOW, &["report", "--month", "2017-10"]);
     assert!(
-        report.stdout.contains(
-            "dossiers_without_phone,Hồ sơ không nhận được tin nhắn (không có số di động hợp lệ),3"
-        ),
+        report.stdout.contains("dossiers_without_phone,Hồ sơ không nhận được tin nhắn (không có số di động hợp lệ),3"),
         "{}",
         report.stdout
     );
@@ -307,20 +208,8 @@ fn unusable_phones_are_stored_but_never_texted() {
 #[test]
 fn an_older_export_does_not_overwrite_a_newer_state() {
     let p = Project::new();
-    p.write(
-        "new.csv",
-        &row(
-            "0101701234",
-            "0905123456",
-            "Trả kết quả",
-            "",
-            "16/10/2017 15:00",
-        ),
-    );
-    p.write(
-        "old.csv",
-        &row("0101701234", "0905123456", "Thụ lý", "", "16/10/2017 09:00"),
-    );
+    p.write("new.csv", &row("0101701234", "0905123456", "Trả kết quả", "", "16/10/2017 15:00"));
+    p.write("old.csv", &row("0101701234", "0905123456", "Thụ lý", "", "16/10/2017 09:00"));
     p.run_at(NOW, &["sync", "new.csv"]).ok();
     let r = p.run_at(NOW, &["sync", "old.csv"]);
     r.ok();
@@ -334,16 +223,7 @@ fn an_older_export_does_not_overwrite_a_newer_state() {
 #[test]
 fn messages_older_than_max_age_expire_instead_of_being_sent() {
     let p = Project::new();
-    p.write(
-        "a.csv",
-        &row(
-            "0101701234",
-            "0905123456",
-            "Trả kết quả",
-            "",
-            "12/10/2017 15:00",
-        ),
-    );
+    p.write("a.csv", &row("0101701234", "0905123456", "Trả kết quả", "", "12/10/2017 15:00"));
     p.run_at(NOW, &["sync", "a.csv"]).ok();
     let r = p.run_at(NOW, &["notify"]);
     r.ok();
@@ -353,16 +233,7 @@ fn messages_older_than_max_age_expire_instead_of_being_sent() {
 
     // Within 72 hours of the event, it is sent.
     p.config("[notify]\nmax_age_hours = 200\n");
-    p.write(
-        "b.csv",
-        &row(
-            "0101701235",
-            "0905123456",
-            "Trả kết quả",
-            "",
-            "12/10/2017 15:00",
-        ),
-    );
+    p.write("b.csv", &row("0101701235", "0905123456", "Trả kết quả", "", "12/10/2017 15:00"));
     p.run_at(NOW, &["sync", "b.csv"]).ok();
     assert_eq!(p.run_at(NOW, &["notify"]).ok().sent().len(), 1);
 }
@@ -372,9 +243,5 @@ fn a_missing_file_names_the_file() {
     let p = Project::new();
     let r = p.run_at(NOW, &["sync", "nope.csv"]);
     r.code(1);
-    assert!(
-        r.stderr.starts_with("mckh: nope.csv: No such file"),
-        "{}",
-        r.stderr
-    );
+    assert!(r.stderr.starts_with("mckh: nope.csv: No such file"), "{}", r.stderr);
 }

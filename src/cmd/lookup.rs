@@ -22,6 +22,9 @@ use crate::templates::{Templates, FALLBACK_ERROR_REPLY};
 /// Answer one inbound look-up SMS. Prints the reply (unaccented, for
 /// Kannel's exec reply) or, with [lookup] reply_via = "gateway", sends it in
 /// full Vietnamese through the gateway and prints nothing. Always exits 0.
+///
+/// Every word after `--from PHONE` is message text, even one that looks
+/// like an option (see `mckh help lookup` for this page).
 #[derive(clap::Args, Debug)]
 pub struct Args {
     /// The sender's number, as Kannel's %p (URL-encoding is undone).
@@ -29,11 +32,7 @@ pub struct Args {
     pub from: Option<String>,
 
     /// The message, as Kannel's %a (URL-encoded; words are joined by a space).
-    #[arg(
-        value_name = "TEXT",
-        trailing_var_arg = true,
-        allow_hyphen_values = true
-    )]
+    #[arg(value_name = "TEXT", trailing_var_arg = true, allow_hyphen_values = true)]
     pub text: Vec<String>,
 }
 
@@ -56,64 +55,44 @@ pub fn run(args: Args, ctx: Result<Ctx>) -> Result<ExitCode> {
     let ctx = match ctx {
         Ok(c) => c,
         Err(e) => {
-            eprintln!(
-                "mckh lookup: {}",
-                crate::templates::one_line(&format!("{e:#}"))
-            );
+            eprintln!("mckh lookup: {}", crate::templates::one_line(&format!("{e:#}")));
             return fallback_reply();
         }
     };
     let templates = match ctx.templates() {
         Ok(t) => t,
         Err(e) => {
-            eprintln!(
-                "mckh lookup: {}",
-                crate::templates::one_line(&format!("{e:#}"))
-            );
+            eprintln!("mckh lookup: {}", crate::templates::one_line(&format!("{e:#}")));
             return fallback_reply();
         }
     };
     let text = decode_arg(&args.text.join(" "));
     let from_raw = args.from.as_deref().map(decode_arg).unwrap_or_default();
     let from = Mobile::parse(&from_raw);
-    let sender_masked = from
-        .as_ref()
-        .map(Mobile::masked)
-        .unwrap_or_else(|| mask(&from_raw));
+    let sender_masked = from.as_ref().map(Mobile::masked).unwrap_or_else(|| mask(&from_raw));
     let vars = json!({"keyword": ctx.cfg.lookup.keyword, "short_code": ctx.cfg.lookup.short_code});
 
     let mut db = match ctx.db() {
         Ok(db) => Some(db),
         Err(e) => {
-            eprintln!(
-                "mckh lookup: {}",
-                crate::templates::one_line(&format!("{e:#}"))
-            );
+            eprintln!("mckh lookup: {}", crate::templates::one_line(&format!("{e:#}")));
             None
         }
     };
     let answer = match db.as_mut() {
         Some(db) => answer(&ctx, db, &templates, &text).unwrap_or_else(|e| {
-            eprintln!(
-                "mckh lookup: {}",
-                crate::templates::one_line(&format!("{e:#}"))
-            );
+            eprintln!("mckh lookup: {}", crate::templates::one_line(&format!("{e:#}")));
             error_answer(&templates, &vars)
         }),
         None => error_answer(&templates, &vars),
     };
     let now = ctx.now_unix();
     let lookup_id = db.as_mut().and_then(|db| {
-        db.write(|s| {
-            Ok(s.record_lookup(now, &sender_masked, answer.code.as_deref(), answer.outcome)?)
-        })
-        .map_err(|e| {
-            eprintln!(
-                "mckh lookup: recording the look-up: {}",
-                crate::templates::one_line(&format!("{e:#}"))
-            )
-        })
-        .ok()
+        db.write(|s| Ok(s.record_lookup(now, &sender_masked, answer.code.as_deref(), answer.outcome)?))
+            .map_err(|e| {
+                eprintln!("mckh lookup: recording the look-up: {}", crate::templates::one_line(&format!("{e:#}")))
+            })
+            .ok()
     });
     eprintln!("mckh lookup: from {sender_masked}: {}", answer.outcome);
 
@@ -138,35 +117,19 @@ fn answer(ctx: &Ctx, db: &mut Db, t: &Templates, text: &str) -> Result<Answer> {
     let base = json!({"keyword": cfg.lookup.keyword, "short_code": cfg.lookup.short_code});
     let code = match parse(text, &cfg.lookup.keyword) {
         Request::BadSyntax => {
-            return Ok(Answer {
-                reply: t.render("lookup_help", &base)?,
-                code: None,
-                outcome: "bad_syntax",
-            });
+            return Ok(Answer { reply: t.render("lookup_help", &base)?, code: None, outcome: "bad_syntax" });
         }
         Request::Code(c) => c,
     };
     let Some(d) = db.read(|s| Ok(s.find_dossier(&code.to_uppercase())?))? else {
         let mut vars = base;
         vars["receipt_code"] = json!(code);
-        return Ok(Answer {
-            reply: t.render("lookup_not_found", &vars)?,
-            code: Some(code),
-            outcome: "not_found",
-        });
+        return Ok(Answer { reply: t.render("lookup_not_found", &vars)?, code: Some(code), outcome: "not_found" });
     };
     let tz = ctx.tz();
     let finished = match_key(&d.step) == match_key(&cfg.workflow.result_step);
-    let timeliness: Timeliness = judge(
-        d.due_at,
-        if finished { d.resolved_at } else { None },
-        ctx.now_unix(),
-    );
-    let step = [&d.step, &d.status]
-        .into_iter()
-        .find(|s| !s.is_empty())
-        .cloned()
-        .unwrap_or_else(|| "Tiếp nhận".into());
+    let timeliness: Timeliness = judge(d.due_at, if finished { d.resolved_at } else { None }, ctx.now_unix());
+    let step = [&d.step, &d.status].into_iter().find(|s| !s.is_empty()).cloned().unwrap_or_else(|| "Tiếp nhận".into());
     let date = |v: Option<i64>| v.map(|x| format_vn(local_date(x, tz))).unwrap_or_default();
     let vars = json!({
         "receipt_code": d.receipt_code,
@@ -179,11 +142,7 @@ fn answer(ctx: &Ctx, db: &mut Db, t: &Templates, text: &str) -> Result<Answer> {
         "keyword": cfg.lookup.keyword,
         "short_code": cfg.lookup.short_code,
     });
-    Ok(Answer {
-        reply: t.render("lookup_found", &vars)?,
-        code: Some(d.receipt_code),
-        outcome: "found",
-    })
+    Ok(Answer { reply: t.render("lookup_found", &vars)?, code: Some(d.receipt_code), outcome: "found" })
 }
 
 /// The "try again later" reply, from the template when possible.
@@ -191,9 +150,7 @@ fn error_answer(t: &Templates, vars: &serde_json::Value) -> Answer {
     let mut v = vars.clone();
     v["receipt_code"] = json!("");
     Answer {
-        reply: t
-            .render("lookup_error", &v)
-            .unwrap_or_else(|_| FALLBACK_ERROR_REPLY.into()),
+        reply: t.render("lookup_error", &v).unwrap_or_else(|_| FALLBACK_ERROR_REPLY.into()),
         code: None,
         outcome: "error",
     }
@@ -202,18 +159,8 @@ fn error_answer(t: &Templates, vars: &serde_json::Value) -> Answer {
 /// Records the reply as a message and sends it now. If the gateway does not
 /// take it, the record is closed (not left for `notify`, which would send a
 /// second reply) and the caller replies on stdout instead.
-fn reply_via_gateway(
-    ctx: &Ctx,
-    db: &mut Db,
-    to: &Mobile,
-    lookup_id: i64,
-    reply: &str,
-) -> Result<()> {
-    let reply = if ctx.cfg.sms.unaccented {
-        unaccent(reply)
-    } else {
-        reply.to_string()
-    };
+fn reply_via_gateway(ctx: &Ctx, db: &mut Db, to: &Mobile, lookup_id: i64, reply: &str) -> Result<()> {
+    let reply = if ctx.cfg.sms.unaccented { unaccent(reply) } else { reply.to_string() };
     let now = ctx.now_unix();
     let m = NewMessage {
         dossier_id: None,
@@ -240,12 +187,7 @@ fn reply_via_gateway(
         Err(e) => {
             let err = e.to_string();
             db.write(|s| {
-                Ok(s.finish_failed(
-                    msg_id,
-                    &format!("{err}; replied on stdout instead"),
-                    None,
-                    ctx.now_unix(),
-                )?)
+                Ok(s.finish_failed(msg_id, &format!("{err}; replied on stdout instead"), None, ctx.now_unix())?)
             })?;
             Err(anyhow::anyhow!(err))
         }

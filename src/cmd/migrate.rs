@@ -14,17 +14,13 @@ pub struct Args {}
 
 /// Connects, migrates, and reports the version.
 pub fn run(_args: Args, ctx: &Ctx) -> Result<ExitCode> {
-    let mut db = ctx.db()?;
+    let mut db = ctx.connect()?;
     let applied = db.migrate()?;
     let version = db.schema_version()?.unwrap_or_else(|| "none".into());
     super::out(&format!(
         "migrate: {} schema version {version}{}",
         db.backend_name(),
-        if applied.is_empty() {
-            String::new()
-        } else {
-            format!(" (applied now: {})", applied.join(", "))
-        }
+        if applied.is_empty() { String::new() } else { format!(" (applied now: {})", applied.join(", ")) }
     ))?;
     Ok(ExitCode::SUCCESS)
 }

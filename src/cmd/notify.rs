@@ -72,6 +72,9 @@ impl Summary {
 
 /// Sends the queue, or lists it with `--dry-run`.
 pub fn run(args: Args, ctx: &Ctx) -> Result<ExitCode> {
+    // The queued texts are already rendered, but a broken template means a
+    // broken deployment: say so before sending anything.
+    ctx.templates()?;
     let mut db = ctx.db()?;
     if args.dry_run {
         let due = db.read(|s| Ok(s.queued_due(ctx.now_unix(), "")?))?;
@@ -86,10 +89,7 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<ExitCode> {
                 m.body
             ))?;
         }
-        super::out(&format!(
-            "notify --dry-run: {} messages due, nothing sent",
-            due.len()
-        ))?;
+        super::out(&format!("notify --dry-run: {} messages due, nothing sent", due.len()))?;
         return Ok(ExitCode::SUCCESS);
     }
     let gw = gateway::from_config(&ctx.cfg)?;
@@ -115,10 +115,7 @@ pub fn send_queue(ctx: &Ctx, db: &mut Db, gw: &dyn Gateway, kind: &str) -> Resul
     let now = ctx.now_unix();
     let lease = (3 * ctx.cfg.gateway.timeout_secs as i64).max(900);
     let (expired, interrupted) = db.write(|s| {
-        Ok((
-            s.expire_queued(now - i64::from(cfg.max_age_hours) * 3600, now)?,
-            s.interrupt_stale(now - lease, now)?,
-        ))
+        Ok((s.expire_queued(now - i64::from(cfg.max_age_hours) * 3600, now)?, s.interrupt_stale(now - lease, now)?))
     })?;
     sum.expired = expired;
     sum.interrupted = interrupted;
@@ -158,11 +155,7 @@ pub fn send_queue(ctx: &Ctx, db: &mut Db, gw: &dyn Gateway, kind: &str) -> Resul
                     m.id,
                     m.kind,
                     crate::domain::phone::mask(&m.phone),
-                    if retry_at.is_some() {
-                        "; will retry"
-                    } else {
-                        "; giving up"
-                    }
+                    if retry_at.is_some() { "; will retry" } else { "; giving up" }
                 );
                 sum.last_error = Some(err);
                 if failures_in_a_row >= cfg.stop_after_failures {
@@ -179,9 +172,7 @@ pub fn send_queue(ctx: &Ctx, db: &mut Db, gw: &dyn Gateway, kind: &str) -> Resul
 pub fn deliver(gw: &dyn Gateway, m: &Message) -> Result<String, SendError> {
     match Mobile::parse(&m.phone) {
         Some(to) => gw.send(&to, &m.body),
-        None => Err(SendError::Rejected(
-            "stored phone number is not a mobile number".into(),
-        )),
+        None => Err(SendError::Rejected("stored phone number is not a mobile number".into())),
     }
 }
 

@@ -40,16 +40,8 @@ pub struct Args {
 }
 
 /// The columns mckh understands.
-const COLUMNS: &[&str] = &[
-    "receipt_code",
-    "phone",
-    "procedure",
-    "received_at",
-    "due_at",
-    "step",
-    "status",
-    "updated_at",
-];
+const COLUMNS: &[&str] =
+    &["receipt_code", "phone", "procedure", "received_at", "due_at", "step", "status", "updated_at"];
 
 /// One parsed row; `None` means the column is not in the file.
 #[derive(Debug, Default)]
@@ -96,22 +88,10 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<ExitCode> {
             let outcome = apply(s, row, now, tz, &result_key, &supplement_key)?;
             match outcome {
                 Applied::Stale => t.1 += 1,
-                Applied::Done {
-                    created,
-                    events,
-                    dossier,
-                } => {
+                Applied::Done { created, events, dossier } => {
                     t.0 += created as usize;
                     if !args.baseline {
-                        t.2 += queue_events(
-                            s,
-                            &dossier,
-                            &events,
-                            now,
-                            tz,
-                            &templates,
-                            cfg.sms.unaccented,
-                        )?;
+                        t.2 += queue_events(s, &dossier, &events, now, tz, &templates, cfg.sms.unaccented)?;
                     }
                 }
             }
@@ -129,17 +109,9 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<ExitCode> {
         tally.skipped,
         tally.stale,
         tally.queued,
-        if args.baseline {
-            " (baseline: none queued)"
-        } else {
-            ""
-        }
+        if args.baseline { " (baseline: none queued)" } else { "" }
     ))?;
-    Ok(if tally.skipped > 0 {
-        ExitCode::from(EXIT_DATAERR)
-    } else {
-        ExitCode::SUCCESS
-    })
+    Ok(if tally.skipped > 0 { ExitCode::from(EXIT_DATAERR) } else { ExitCode::SUCCESS })
 }
 
 /// Reads the file or standard input whole; returns a display name with it.
@@ -158,25 +130,15 @@ fn read_input(file: &str) -> Result<(String, Vec<u8>)> {
 /// Parses the CSV; bad rows are reported on stderr and counted, never fatal.
 /// A file without a usable header is an error.
 fn parse_csv(name: &str, bytes: &[u8], tz: Tz, tally: &mut Tally) -> Result<Vec<Row>> {
-    let bytes = bytes
-        .strip_prefix(b"\xEF\xBB\xBF".as_slice())
-        .unwrap_or(bytes);
-    let mut rdr = csv::ReaderBuilder::new()
-        .flexible(true)
-        .has_headers(true)
-        .from_reader(bytes);
-    let headers = rdr
-        .headers()
-        .map_err(|e| anyhow!("{name} line 1: cannot read the header row: {e}"))?
-        .clone();
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF".as_slice()).unwrap_or(bytes);
+    let mut rdr = csv::ReaderBuilder::new().flexible(true).has_headers(true).from_reader(bytes);
+    let headers = rdr.headers().map_err(|e| anyhow!("{name} line 1: cannot read the header row: {e}"))?.clone();
     let mut index: HashMap<&str, usize> = HashMap::new();
     for (i, h) in headers.iter().enumerate() {
         let h = h.trim().to_lowercase();
         if let Some(col) = COLUMNS.iter().find(|c| **c == h) {
             if index.insert(col, i).is_some() {
-                return Err(data_error(format!(
-                    "{name} line 1: column {col} appears twice"
-                )));
+                return Err(data_error(format!("{name} line 1: column {col} appears twice")));
             }
         }
     }
@@ -201,12 +163,7 @@ fn parse_csv(name: &str, bytes: &[u8], tz: Tz, tally: &mut Tally) -> Result<Vec<
                     continue;
                 }
                 if record.len() != width {
-                    skip(
-                        name,
-                        line,
-                        &format!("{} fields, the header has {width}", record.len()),
-                        tally,
-                    );
+                    skip(name, line, &format!("{} fields, the header has {width}", record.len()), tally);
                     continue;
                 }
                 match parse_row(&record, &index, tz) {
@@ -218,9 +175,7 @@ fn parse_csv(name: &str, bytes: &[u8], tz: Tz, tally: &mut Tally) -> Result<Vec<
                 tally.rows += 1;
                 let line = e.position().map(|p| p.line()).unwrap_or(line);
                 let why = match e.kind() {
-                    csv::ErrorKind::Utf8 { .. } => {
-                        "not valid UTF-8 (save the export as CSV UTF-8)".to_string()
-                    }
+                    csv::ErrorKind::Utf8 { .. } => "not valid UTF-8 (save the export as CSV UTF-8)".to_string(),
                     _ => crate::templates::one_line(&e.to_string()),
                 };
                 skip(name, line, &why, tally);
@@ -259,11 +214,7 @@ fn skip(name: &str, line: u64, why: &str, tally: &mut Tally) {
 
 /// Turns one record into a [`Row`], or says which column is wrong.
 fn parse_row(rec: &csv::StringRecord, index: &HashMap<&str, usize>, tz: Tz) -> Result<Row, String> {
-    let get = |col: &str| {
-        index
-            .get(col)
-            .map(|&i| nfc(rec.get(i).unwrap_or("").trim()))
-    };
+    let get = |col: &str| index.get(col).map(|&i| nfc(rec.get(i).unwrap_or("").trim()));
     let when = |col: &str, end: bool| -> Result<Option<Option<i64>>, String> {
         match get(col) {
             None => Ok(None),
@@ -278,10 +229,7 @@ fn parse_row(rec: &csv::StringRecord, index: &HashMap<&str, usize>, tz: Tz) -> R
         return Err("receipt_code is empty".into());
     }
     if code.chars().any(char::is_control) || code.chars().count() > 64 {
-        return Err(format!(
-            "receipt_code {:?} is not a receipt code",
-            code.chars().take(64).collect::<String>()
-        ));
+        return Err(format!("receipt_code {:?} is not a receipt code", code.chars().take(64).collect::<String>()));
     }
     Ok(Row {
         code,
@@ -314,14 +262,7 @@ enum Applied {
 }
 
 /// Upserts one row and works out which notices its change calls for.
-fn apply(
-    s: &mut dyn Store,
-    row: &Row,
-    now: i64,
-    tz: Tz,
-    result_key: &str,
-    supplement_key: &str,
-) -> Result<Applied> {
+fn apply(s: &mut dyn Store, row: &Row, now: i64, tz: Tz, result_key: &str, supplement_key: &str) -> Result<Applied> {
     let key = row.code.to_uppercase();
     let (mut d, created) = s.lock_or_create_dossier(&key, &row.code, now)?;
     if let (Some(Some(incoming)), Some(stored)) = (row.updated_at, d.updated_at) {
@@ -330,9 +271,7 @@ fn apply(
         }
     }
     let is_result = |d: &Dossier| match_key(&d.step) == result_key;
-    let is_supplement = |d: &Dossier| {
-        match_key(&d.status) == supplement_key || match_key(&d.step) == supplement_key
-    };
+    let is_supplement = |d: &Dossier| match_key(&d.status) == supplement_key || match_key(&d.step) == supplement_key;
     let was_result = !created && is_result(&d);
     let was_supplement = !created && is_supplement(&d);
 
@@ -378,11 +317,7 @@ fn apply(
     }
     d.last_synced_at = now;
     s.save_dossier(&d)?;
-    Ok(Applied::Done {
-        created,
-        events,
-        dossier: d,
-    })
+    Ok(Applied::Done { created, events, dossier: d })
 }
 
 /// Queues the notices for a dossier's events, unless it has no usable phone
@@ -428,13 +363,7 @@ fn queue_events(
 }
 
 /// Renders a notice for a dossier (shared with `apologize`).
-pub fn render_notice(
-    t: &Templates,
-    kind: &str,
-    d: &Dossier,
-    tz: Tz,
-    unaccented: bool,
-) -> Result<String> {
+pub fn render_notice(t: &Templates, kind: &str, d: &Dossier, tz: Tz, unaccented: bool) -> Result<String> {
     let date = |v: Option<i64>| v.map(|x| format_vn(local_date(x, tz))).unwrap_or_default();
     let body = t.render(
         kind,

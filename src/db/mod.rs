@@ -47,20 +47,14 @@ impl Backend {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             return Ok(Backend::Postgres(url.to_string()));
         }
-        if let Some(path) = url
-            .strip_prefix("sqlite://")
-            .or_else(|| url.strip_prefix("sqlite:"))
-        {
+        if let Some(path) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
             if path.is_empty() {
                 bail!("database URL {url:?} has no file path");
             }
             return Ok(Backend::Sqlite(path.to_string()));
         }
         if url.contains("://") {
-            bail!(
-                "database URL {:?}: unknown scheme (use sqlite://PATH or postgres://…)",
-                redact_url(url)
-            );
+            bail!("database URL {:?}: unknown scheme (use sqlite://PATH or postgres://…)", redact_url(url));
         }
         Ok(Backend::Sqlite(url.to_string()))
     }
@@ -89,8 +83,7 @@ impl Db {
     /// install needs no separate set-up step.
     pub fn open(url: &str) -> Result<Db> {
         let mut db = Db::connect(url)?;
-        db.migrate()
-            .with_context(|| format!("database {}: migrating the schema", redact_url(url)))?;
+        db.migrate().with_context(|| format!("database {}: migrating the schema", redact_url(url)))?;
         Ok(db)
     }
 
@@ -99,8 +92,7 @@ impl Db {
         let shown = redact_url(url);
         match Backend::for_url(url)? {
             Backend::Sqlite(path) => {
-                let mut c = SqliteConnection::establish(&path)
-                    .map_err(|e| anyhow!("database {shown}: {e}"))?;
+                let mut c = SqliteConnection::establish(&path).map_err(|e| anyhow!("database {shown}: {e}"))?;
                 c.batch_execute(&format!(
                     "PRAGMA busy_timeout = {SQLITE_BUSY_MS}; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;"
                 ))
@@ -109,12 +101,8 @@ impl Db {
                 Ok(Db::Sqlite(c))
             }
             Backend::Postgres(u) => {
-                let c = PgConnection::establish(&u).map_err(|e| {
-                    anyhow!(
-                        "database {shown}: {}",
-                        crate::templates::one_line(&e.to_string())
-                    )
-                })?;
+                let c = PgConnection::establish(&u)
+                    .map_err(|e| anyhow!("database {shown}: {}", crate::templates::one_line(&e.to_string())))?;
                 Ok(Db::Pg(c))
             }
         }
@@ -137,30 +125,20 @@ impl Db {
         }
         match self {
             Db::Sqlite(c) => {
-                if !c
-                    .has_pending_migration(SQLITE_MIGRATIONS)
-                    .map_err(|e| anyhow!("{e}"))?
-                {
+                if !c.has_pending_migration(SQLITE_MIGRATIONS).map_err(|e| anyhow!("{e}"))? {
                     return Ok(vec![]);
                 }
                 c.immediate_transaction(|c| {
-                    c.run_pending_migrations(SQLITE_MIGRATIONS)
-                        .map(applied)
-                        .map_err(|e| anyhow!("{e}"))
+                    c.run_pending_migrations(SQLITE_MIGRATIONS).map(applied).map_err(|e| anyhow!("{e}"))
                 })
             }
             Db::Pg(c) => {
-                if !c
-                    .has_pending_migration(PG_MIGRATIONS)
-                    .map_err(|e| anyhow!("{e}"))?
-                {
+                if !c.has_pending_migration(PG_MIGRATIONS).map_err(|e| anyhow!("{e}"))? {
                     return Ok(vec![]);
                 }
                 c.transaction(|c| {
                     diesel::sql_query("SELECT pg_advisory_xact_lock(8083)").execute(c)?;
-                    c.run_pending_migrations(PG_MIGRATIONS)
-                        .map(applied)
-                        .map_err(|e| anyhow!("{e}"))
+                    c.run_pending_migrations(PG_MIGRATIONS).map(applied).map_err(|e| anyhow!("{e}"))
                 })
             }
         }

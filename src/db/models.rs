@@ -5,9 +5,7 @@ use diesel::prelude::*;
 use super::schema::{dossiers, lookups, messages};
 
 /// A dossier as last synced from the case software.
-#[derive(
-    Queryable, Selectable, QueryableByName, AsChangeset, Identifiable, Clone, Debug, PartialEq,
-)]
+#[derive(Queryable, Selectable, QueryableByName, AsChangeset, Identifiable, Clone, Debug, PartialEq)]
 #[diesel(table_name = dossiers, treat_none_as_null = true)]
 pub struct Dossier {
     pub id: i64,

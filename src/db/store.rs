@@ -13,12 +13,7 @@ pub trait Store {
     /// Returns the dossier for `key`, creating an empty row first if there is
     /// none, and locks it for this transaction (PostgreSQL), so two
     /// overlapping syncs apply one after the other. `true` when it was new.
-    fn lock_or_create_dossier(
-        &mut self,
-        key: &str,
-        code: &str,
-        now: i64,
-    ) -> QueryResult<(Dossier, bool)>;
+    fn lock_or_create_dossier(&mut self, key: &str, code: &str, now: i64) -> QueryResult<(Dossier, bool)>;
     /// Writes every column of a dossier back.
     fn save_dossier(&mut self, d: &Dossier) -> QueryResult<()>;
     /// Finds a dossier by its upper-cased receipt code.
@@ -41,13 +36,7 @@ pub trait Store {
     /// Records the gateway's acceptance.
     fn finish_sent(&mut self, id: i64, reply: &str, now: i64) -> QueryResult<()>;
     /// Records a failure: back to `queued` for `retry_at`, or `dead`.
-    fn finish_failed(
-        &mut self,
-        id: i64,
-        error: &str,
-        retry_at: Option<i64>,
-        now: i64,
-    ) -> QueryResult<()>;
+    fn finish_failed(&mut self, id: i64, error: &str, retry_at: Option<i64>, now: i64) -> QueryResult<()>;
     /// Marks queued messages whose event is older than `cutoff` as expired.
     fn expire_queued(&mut self, cutoff: i64, now: i64) -> QueryResult<usize>;
     /// Marks messages stuck in `sending` since before `cutoff` (their run
@@ -62,13 +51,7 @@ pub trait Store {
     fn messages_for_report(&mut self, start: i64, end: i64) -> QueryResult<Vec<Message>>;
 
     /// Records one inbound look-up.
-    fn record_lookup(
-        &mut self,
-        at: i64,
-        sender: &str,
-        code: Option<&str>,
-        outcome: &str,
-    ) -> QueryResult<i64>;
+    fn record_lookup(&mut self, at: i64, sender: &str, code: Option<&str>, outcome: &str) -> QueryResult<i64>;
     /// The outcomes of the look-ups received in `[start, end)`.
     fn lookup_outcomes(&mut self, start: i64, end: i64) -> QueryResult<Vec<String>>;
 }
@@ -105,12 +88,7 @@ macro_rules! claim_sql {
 macro_rules! store_impl {
     ($conn:ty, $backend:ident) => {
         impl Store for $conn {
-            fn lock_or_create_dossier(
-                &mut self,
-                key: &str,
-                code: &str,
-                now: i64,
-            ) -> QueryResult<(Dossier, bool)> {
+            fn lock_or_create_dossier(&mut self, key: &str, code: &str, now: i64) -> QueryResult<(Dossier, bool)> {
                 let created = diesel::insert_into(dossiers::table)
                     .values(&NewDossier {
                         receipt_key: key,
@@ -122,18 +100,13 @@ macro_rules! store_impl {
                     .do_nothing()
                     .execute(self)?
                     == 1;
-                let q = dossiers::table
-                    .filter(dossiers::receipt_key.eq(key))
-                    .select(Dossier::as_select());
+                let q = dossiers::table.filter(dossiers::receipt_key.eq(key)).select(Dossier::as_select());
                 let d = locked!($backend, q).first(self)?;
                 Ok((d, created))
             }
 
             fn save_dossier(&mut self, d: &Dossier) -> QueryResult<()> {
-                diesel::update(dossiers::table.find(d.id))
-                    .set(d)
-                    .execute(self)
-                    .map(|_| ())
+                diesel::update(dossiers::table.find(d.id)).set(d).execute(self).map(|_| ())
             }
 
             fn find_dossier(&mut self, key: &str) -> QueryResult<Option<Dossier>> {
@@ -165,9 +138,7 @@ macro_rules! store_impl {
                                 .is_null()
                                 .and(dossiers::first_seen_at.ge(start))
                                 .and(dossiers::first_seen_at.lt(end)))
-                            .or(dossiers::resolved_at
-                                .ge(start)
-                                .and(dossiers::resolved_at.lt(end))),
+                            .or(dossiers::resolved_at.ge(start).and(dossiers::resolved_at.lt(end))),
                     )
                     .select(Dossier::as_select())
                     .load(self)
@@ -183,18 +154,10 @@ macro_rules! store_impl {
             }
 
             fn insert_message(&mut self, m: &NewMessage) -> QueryResult<i64> {
-                diesel::insert_into(messages::table)
-                    .values(m)
-                    .returning(messages::id)
-                    .get_result(self)
+                diesel::insert_into(messages::table).values(m).returning(messages::id).get_result(self)
             }
 
-            fn claim_next(
-                &mut self,
-                now: i64,
-                worker: &str,
-                kind: &str,
-            ) -> QueryResult<Option<Message>> {
+            fn claim_next(&mut self, now: i64, worker: &str, kind: &str) -> QueryResult<Option<Message>> {
                 diesel::sql_query(claim_sql!($backend))
                     .bind::<BigInt, _>(now)
                     .bind::<Text, _>(worker)
@@ -216,13 +179,7 @@ macro_rules! store_impl {
                     .map(|_| ())
             }
 
-            fn finish_failed(
-                &mut self,
-                id: i64,
-                error: &str,
-                retry_at: Option<i64>,
-                now: i64,
-            ) -> QueryResult<()> {
+            fn finish_failed(&mut self, id: i64, error: &str, retry_at: Option<i64>, now: i64) -> QueryResult<()> {
                 let q = diesel::update(messages::table.find(id));
                 match retry_at {
                     Some(at) => q
@@ -245,9 +202,7 @@ macro_rules! store_impl {
 
             fn expire_queued(&mut self, cutoff: i64, now: i64) -> QueryResult<usize> {
                 diesel::update(
-                    messages::table
-                        .filter(messages::state.eq("queued"))
-                        .filter(messages::event_at.lt(cutoff)),
+                    messages::table.filter(messages::state.eq("queued")).filter(messages::event_at.lt(cutoff)),
                 )
                 .set((messages::state.eq("expired"), messages::finished_at.eq(now)))
                 .execute(self)
@@ -255,15 +210,12 @@ macro_rules! store_impl {
 
             fn interrupt_stale(&mut self, cutoff: i64, now: i64) -> QueryResult<usize> {
                 diesel::update(
-                    messages::table
-                        .filter(messages::state.eq("sending"))
-                        .filter(messages::claimed_at.lt(cutoff)),
+                    messages::table.filter(messages::state.eq("sending")).filter(messages::claimed_at.lt(cutoff)),
                 )
                 .set((
                     messages::state.eq("interrupted"),
                     messages::finished_at.eq(now),
-                    messages::last_error
-                        .eq("the sending run stopped before the gateway's answer was recorded"),
+                    messages::last_error.eq("the sending run stopped before the gateway's answer was recorded"),
                 ))
                 .execute(self)
             }
@@ -282,10 +234,7 @@ macro_rules! store_impl {
             }
 
             fn count_queued(&mut self) -> QueryResult<i64> {
-                messages::table
-                    .filter(messages::state.eq("queued"))
-                    .count()
-                    .get_result(self)
+                messages::table.filter(messages::state.eq("queued")).count().get_result(self)
             }
 
             fn messages_for_report(&mut self, start: i64, end: i64) -> QueryResult<Vec<Message>> {
@@ -294,28 +243,15 @@ macro_rules! store_impl {
                         messages::sent_at
                             .ge(start)
                             .and(messages::sent_at.lt(end))
-                            .or(messages::finished_at
-                                .ge(start)
-                                .and(messages::finished_at.lt(end))),
+                            .or(messages::finished_at.ge(start).and(messages::finished_at.lt(end))),
                     )
                     .select(Message::as_select())
                     .load(self)
             }
 
-            fn record_lookup(
-                &mut self,
-                at: i64,
-                sender: &str,
-                code: Option<&str>,
-                outcome: &str,
-            ) -> QueryResult<i64> {
+            fn record_lookup(&mut self, at: i64, sender: &str, code: Option<&str>, outcome: &str) -> QueryResult<i64> {
                 diesel::insert_into(lookups::table)
-                    .values(&NewLookup {
-                        received_at: at,
-                        sender,
-                        receipt_code: code,
-                        outcome,
-                    })
+                    .values(&NewLookup { received_at: at, sender, receipt_code: code, outcome })
                     .returning(lookups::id)
                     .get_result(self)
             }

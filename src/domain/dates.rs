@@ -5,9 +5,7 @@
 //! configured timezone is applied only here, so a server running in UTC (as
 //! most do) still apologises for the right day.
 
-use chrono::{
-    DateTime, Datelike, Duration, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc,
-};
+use chrono::{DateTime, Datelike, Duration, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
 
 /// A parsed export value: either a calendar date or a precise instant.
@@ -61,14 +59,10 @@ pub fn parse_when(raw: &str, tz: Tz) -> Result<When, String> {
         "%d/%m/%Y %H:%M",
     ] {
         if let Ok(naive) = NaiveDateTime::parse_from_str(s, fmt) {
-            return local_to_utc(naive, tz)
-                .map(When::Instant)
-                .ok_or_else(|| format!("{s:?} does not exist in {tz}"));
+            return local_to_utc(naive, tz).map(When::Instant).ok_or_else(|| format!("{s:?} does not exist in {tz}"));
         }
     }
-    Err(format!(
-        "{s:?} is not a date (expected YYYY-MM-DD, DD/MM/YYYY, either with HH:MM[:SS], or RFC 3339)"
-    ))
+    Err(format!("{s:?} is not a date (expected YYYY-MM-DD, DD/MM/YYYY, either with HH:MM[:SS], or RFC 3339)"))
 }
 
 /// Resolves a local wall-clock time; in a DST gap (not in Vietnam, but the
@@ -96,19 +90,12 @@ pub fn local_midnight(d: NaiveDate, tz: Tz) -> i64 {
 
 /// The local calendar date of an instant.
 pub fn local_date(unix: i64, tz: Tz) -> NaiveDate {
-    Utc.timestamp_opt(unix, 0)
-        .single()
-        .unwrap_or_default()
-        .with_timezone(&tz)
-        .date_naive()
+    Utc.timestamp_opt(unix, 0).single().unwrap_or_default().with_timezone(&tz).date_naive()
 }
 
 /// The `[start, end)` Unix-second range of a local date.
 pub fn day_range(d: NaiveDate, tz: Tz) -> (i64, i64) {
-    (
-        local_midnight(d, tz),
-        local_midnight(d + Duration::days(1), tz),
-    )
+    (local_midnight(d, tz), local_midnight(d + Duration::days(1), tz))
 }
 
 /// The `[start, end)` Unix-second range of a local month given as
@@ -143,14 +130,8 @@ mod tests {
 
     #[test]
     fn parses_every_documented_form() {
-        assert_eq!(
-            parse_when("2017-10-15", HCM),
-            Ok(When::Date(ymd(2017, 10, 15)))
-        );
-        assert_eq!(
-            parse_when("15/10/2017", HCM),
-            Ok(When::Date(ymd(2017, 10, 15)))
-        );
+        assert_eq!(parse_when("2017-10-15", HCM), Ok(When::Date(ymd(2017, 10, 15))));
+        assert_eq!(parse_when("15/10/2017", HCM), Ok(When::Date(ymd(2017, 10, 15))));
         let want = Utc.with_ymd_and_hms(2017, 10, 15, 7, 0, 0).unwrap();
         for s in [
             "2017-10-15 14:00",
@@ -168,14 +149,7 @@ mod tests {
 
     #[test]
     fn rejects_garbage_with_a_useful_message() {
-        for s in [
-            "",
-            "31/02/2017",
-            "2017-13-01",
-            "tomorrow",
-            "15-10-2017",
-            "2017-10-15 25:00",
-        ] {
+        for s in ["", "31/02/2017", "2017-13-01", "tomorrow", "15-10-2017", "2017-10-15 25:00"] {
             let e = parse_when(s, HCM).unwrap_err();
             assert!(e.contains("expected"), "{s}: {e}");
         }
@@ -185,18 +159,8 @@ mod tests {
     fn a_date_spans_the_whole_local_day() {
         let d = When::Date(ymd(2017, 10, 15));
         // 2017-10-15 00:00 +07:00 is 2017-10-14 17:00 UTC.
-        assert_eq!(
-            d.start(HCM),
-            Utc.with_ymd_and_hms(2017, 10, 14, 17, 0, 0)
-                .unwrap()
-                .timestamp()
-        );
-        assert_eq!(
-            d.end(HCM),
-            Utc.with_ymd_and_hms(2017, 10, 15, 16, 59, 59)
-                .unwrap()
-                .timestamp()
-        );
+        assert_eq!(d.start(HCM), Utc.with_ymd_and_hms(2017, 10, 14, 17, 0, 0).unwrap().timestamp());
+        assert_eq!(d.end(HCM), Utc.with_ymd_and_hms(2017, 10, 15, 16, 59, 59).unwrap().timestamp());
         assert_eq!(local_date(d.end(HCM), HCM), ymd(2017, 10, 15));
         assert_eq!(local_date(d.start(HCM), HCM), ymd(2017, 10, 15));
     }
@@ -204,10 +168,7 @@ mod tests {
     #[test]
     fn local_date_differs_from_utc_date_in_the_evening() {
         // 18:00 UTC on the 14th is 01:00 on the 15th in Vietnam.
-        let t = Utc
-            .with_ymd_and_hms(2017, 10, 14, 18, 0, 0)
-            .unwrap()
-            .timestamp();
+        let t = Utc.with_ymd_and_hms(2017, 10, 14, 18, 0, 0).unwrap().timestamp();
         assert_eq!(local_date(t, HCM), ymd(2017, 10, 15));
         assert_eq!(local_date(t, chrono_tz::UTC), ymd(2017, 10, 14));
     }
@@ -221,10 +182,7 @@ mod tests {
         assert!(month_range("2017-13", HCM).is_none());
         assert!(month_range("2017-1", HCM).is_none());
         assert!(month_range("december", HCM).is_none());
-        assert_eq!(
-            day_range(ymd(2017, 10, 15), HCM).1 - day_range(ymd(2017, 10, 15), HCM).0,
-            86400
-        );
+        assert_eq!(day_range(ymd(2017, 10, 15), HCM).1 - day_range(ymd(2017, 10, 15), HCM).0, 86400);
         assert_eq!(format_vn(ymd(2017, 10, 5)), "05/10/2017");
     }
 }

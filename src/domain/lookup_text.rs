@@ -52,11 +52,8 @@ fn hex(c: u8) -> Option<u8> {
 /// everything else as UTF-8, replacing invalid bytes.
 pub fn bytes_to_text(bytes: &[u8]) -> String {
     if looks_like_utf16be(bytes) {
-        let units: Vec<u16> = bytes
-            .chunks_exact(2)
-            .map(|p| u16::from_be_bytes([p[0], p[1]]))
-            .filter(|&u| u != 0xFEFF)
-            .collect();
+        let units: Vec<u16> =
+            bytes.chunks_exact(2).map(|p| u16::from_be_bytes([p[0], p[1]])).filter(|&u| u != 0xFEFF).collect();
         if let Ok(s) = String::from_utf16(&units) {
             return s;
         }
@@ -92,10 +89,7 @@ pub fn parse(text: &str, keyword: &str) -> Request {
     }
     // Control bytes (a stray newline, NULs from a broken phone) count as
     // spaces, so they can neither hide nor smuggle anything.
-    let cleaned: String = text
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect();
+    let cleaned: String = text.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
     let s = cleaned.trim();
     let kw: Vec<char> = keyword.chars().flat_map(char::to_uppercase).collect();
     let mut chars = s.chars().peekable();
@@ -113,9 +107,7 @@ pub fn parse(text: &str, keyword: &str) -> Request {
     let code = rest.trim().trim_end_matches(['.', '-', ',']);
     let valid = !code.is_empty()
         && code.len() <= MAX_CODE_CHARS
-        && code
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-')
+        && code.chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-')
         && code.chars().any(|c| c.is_ascii_alphanumeric());
     if valid {
         Request::Code(code.to_string())
@@ -164,14 +156,8 @@ mod tests {
         ] {
             assert_eq!(parse(s, "MCKH"), code("0101701234"), "{s:?}");
         }
-        assert_eq!(
-            parse("MCKH 000.00.12.H34-171019-0001", "MCKH"),
-            code("000.00.12.H34-171019-0001")
-        );
-        assert_eq!(
-            parse("mckh 000.00.12.h34-171019-0001", "mckh"),
-            code("000.00.12.h34-171019-0001")
-        );
+        assert_eq!(parse("MCKH 000.00.12.H34-171019-0001", "MCKH"), code("000.00.12.H34-171019-0001"));
+        assert_eq!(parse("mckh 000.00.12.h34-171019-0001", "mckh"), code("000.00.12.h34-171019-0001"));
     }
 
     #[test]
@@ -193,13 +179,7 @@ mod tests {
         }
         let huge = format!("MCKH {}", "1".repeat(10_000));
         assert_eq!(parse(&huge, "MCKH"), Request::BadSyntax);
-        assert_eq!(
-            parse(&format!("MCKH {}", "1".repeat(41)), "MCKH"),
-            Request::BadSyntax
-        );
-        assert_eq!(
-            parse(&decode_arg("MCKH+%FF%FE%00"), "MCKH"),
-            Request::BadSyntax
-        );
+        assert_eq!(parse(&format!("MCKH {}", "1".repeat(41)), "MCKH"), Request::BadSyntax);
+        assert_eq!(parse(&decode_arg("MCKH+%FF%FE%00"), "MCKH"), Request::BadSyntax);
     }
 }

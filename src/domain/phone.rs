@@ -75,9 +75,7 @@ impl Mobile {
         }
         // Mobile networks use the 03, 05, 07, 08 and 09 ranges.
         match national.as_bytes()[1] {
-            b'3' | b'5' | b'7' | b'8' | b'9' => Some(Mobile {
-                national: national[1..].to_string(),
-            }),
+            b'3' | b'5' | b'7' | b'8' | b'9' => Some(Mobile { national: national[1..].to_string() }),
             _ => None,
         }
     }

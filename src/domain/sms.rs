@@ -36,10 +36,7 @@ impl Coding {
 pub fn segments(text: &str) -> u32 {
     let (units, single, multi) = match Coding::for_text(text) {
         Coding::Gsm7 => {
-            let septets: usize = text
-                .chars()
-                .map(|c| if GSM7_EXTENDED.contains(c) { 2 } else { 1 })
-                .sum();
+            let septets: usize = text.chars().map(|c| if GSM7_EXTENDED.contains(c) { 2 } else { 1 }).sum();
             (septets, 160, 153)
         }
         Coding::Ucs2 => (text.encode_utf16().count(), 70, 67),

@@ -13,11 +13,7 @@ pub fn nfc(s: &str) -> String {
 /// of white space folded, ends trimmed. So "  TRẢ  kết quả " matches
 /// "Trả kết quả" whichever way either was typed.
 pub fn match_key(s: &str) -> String {
-    nfc(s)
-        .to_lowercase()
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
+    nfc(s).to_lowercase().split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// Strips Vietnamese diacritics ("Hồ sơ" → "Ho so", "đ" → "d"), for the
@@ -59,9 +55,7 @@ mod tests {
     #[test]
     fn unaccents_the_whole_vietnamese_alphabet() {
         assert_eq!(
-            unaccent(
-                "Hồ sơ của quý ông/bà hiện đang ở bước Trả kết quả, trạng thái hồ sơ: Đúng hạn."
-            ),
+            unaccent("Hồ sơ của quý ông/bà hiện đang ở bước Trả kết quả, trạng thái hồ sơ: Đúng hạn."),
             "Ho so cua quy ong/ba hien dang o buoc Tra ket qua, trang thai ho so: Dung han."
         );
         assert_eq!(

@@ -34,9 +34,7 @@ pub fn url_encode(s: &str) -> String {
     let mut out = String::with_capacity(s.len() * 3);
     for b in s.bytes() {
         match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                out.push(b as char)
-            }
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(b as char),
             _ => out.push_str(&format!("%{b:02X}")),
         }
     }
@@ -56,12 +54,8 @@ impl Http {
         hb.register_helper("urlencode", Box::new(urlencode_helper));
         hb.register_helper("json", Box::new(json_helper));
         let mut add = |name: &str, src: &str| -> Result<()> {
-            hb.register_template_string(name, src).map_err(|e| {
-                ConfigError(format!(
-                    "{origin}: gateway.{name}: {}",
-                    one_line(&e.to_string())
-                ))
-            })?;
+            hb.register_template_string(name, src)
+                .map_err(|e| ConfigError(format!("{origin}: gateway.{name}: {}", one_line(&e.to_string()))))?;
             Ok(())
         };
         add("url", &g.url)?;
@@ -73,11 +67,7 @@ impl Http {
         }
         let method = g.method.to_ascii_uppercase();
         if !matches!(method.as_str(), "GET" | "POST" | "PUT") {
-            return Err(ConfigError(format!(
-                "{origin}: gateway.method: {:?} is not GET, POST or PUT",
-                g.method
-            ))
-            .into());
+            return Err(ConfigError(format!("{origin}: gateway.method: {:?} is not GET, POST or PUT", g.method)).into());
         }
         let http = Http {
             hb,
@@ -93,22 +83,14 @@ impl Http {
             agent: agent(g.timeout_secs),
         };
         let sample = Mobile::parse("0905123456").expect("sample number");
-        http.render_all(&sample, "Hồ sơ").map_err(|(name, e)| {
-            ConfigError(format!(
-                "{origin}: gateway.{name}: {}",
-                redact(&e, &http.password)
-            ))
-        })?;
+        http.render_all(&sample, "Hồ sơ")
+            .map_err(|(name, e)| ConfigError(format!("{origin}: gateway.{name}: {}", redact(&e, &http.password))))?;
         Ok(http)
     }
 
     /// Renders the URL, headers and body for one message; on error names the
     /// template that failed.
-    fn render_all(
-        &self,
-        to: &Mobile,
-        text: &str,
-    ) -> Result<(String, Vec<(String, String)>, String), (String, String)> {
+    fn render_all(&self, to: &Mobile, text: &str) -> Result<(String, Vec<(String, String)>, String), (String, String)> {
         let ucs2 = Coding::for_text(text) == Coding::Ucs2;
         let vars = json!({
             "to": format_to(to, self.to_format),
@@ -121,11 +103,7 @@ impl Http {
             "unicode": ucs2,
             "coding": if ucs2 { "ucs2" } else { "gsm7" },
         });
-        let render = |name: &str| {
-            self.hb
-                .render(name, &vars)
-                .map_err(|e| (name.to_string(), one_line(&e.to_string())))
-        };
+        let render = |name: &str| self.hb.render(name, &vars).map_err(|e| (name.to_string(), one_line(&e.to_string())));
         let url = render("url")?;
         let mut headers = Vec::new();
         for k in &self.header_names {
@@ -140,9 +118,9 @@ impl Gateway for Http {
     /// Sends one request; accepted when the status is in `accept_status` and,
     /// if `success_contains` is set, the body contains it.
     fn send(&self, to: &Mobile, text: &str) -> Result<String, SendError> {
-        let (url, headers, body) = self.render_all(to, text).map_err(|(n, e)| {
-            SendError::Rejected(format!("gateway.{n}: {}", redact(&e, &self.password)))
-        })?;
+        let (url, headers, body) = self
+            .render_all(to, text)
+            .map_err(|(n, e)| SendError::Rejected(format!("gateway.{n}: {}", redact(&e, &self.password))))?;
         let headers: BTreeMap<String, String> = headers.into_iter().collect();
         let result = match self.method.as_str() {
             "GET" => {
@@ -153,11 +131,7 @@ impl Gateway for Http {
                 r.call()
             }
             m => {
-                let mut r = if m == "PUT" {
-                    self.agent.put(&url)
-                } else {
-                    self.agent.post(&url)
-                };
+                let mut r = if m == "PUT" { self.agent.put(&url) } else { self.agent.post(&url) };
                 for (k, v) in &headers {
                     r = r.header(k, v);
                 }
@@ -170,10 +144,8 @@ impl Gateway for Http {
         };
         let mut resp = result.map_err(|e| SendError::Unreachable(describe(&e, &self.password)))?;
         let status = resp.status().as_u16();
-        let text = resp
-            .body_mut()
-            .read_to_string()
-            .map_err(|e| SendError::Unreachable(describe(&e, &self.password)))?;
+        let text =
+            resp.body_mut().read_to_string().map_err(|e| SendError::Unreachable(describe(&e, &self.password)))?;
         let answer = redact(&short_body(&text), &self.password);
         let status_ok = self.accept_status.contains(&status);
         let body_ok = self.success_contains.is_empty() || text.contains(&self.success_contains);
@@ -191,10 +163,7 @@ mod tests {
 
     #[test]
     fn url_encoding_is_rfc3986() {
-        assert_eq!(
-            url_encode("Hồ sơ 1+1=2&x"),
-            "H%E1%BB%93%20s%C6%A1%201%2B1%3D2%26x"
-        );
+        assert_eq!(url_encode("Hồ sơ 1+1=2&x"), "H%E1%BB%93%20s%C6%A1%201%2B1%3D2%26x");
         assert_eq!(url_encode("a-b_c.d~"), "a-b_c.d~");
     }
 }

@@ -52,14 +52,10 @@ impl Gateway for Kannel {
         if !self.smsc.is_empty() {
             req = req.query("smsc", &self.smsc);
         }
-        let mut resp = req
-            .call()
-            .map_err(|e| SendError::Unreachable(describe(&e, &self.password)))?;
+        let mut resp = req.call().map_err(|e| SendError::Unreachable(describe(&e, &self.password)))?;
         let status = resp.status().as_u16();
-        let body = resp
-            .body_mut()
-            .read_to_string()
-            .map_err(|e| SendError::Unreachable(describe(&e, &self.password)))?;
+        let body =
+            resp.body_mut().read_to_string().map_err(|e| SendError::Unreachable(describe(&e, &self.password)))?;
         let answer = redact(&short_body(&body), &self.password);
         if status == 202 && (answer.starts_with("0:") || answer.starts_with("3:")) {
             Ok(answer)

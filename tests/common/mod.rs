@@ -48,22 +48,12 @@ impl Project {
     pub fn new() -> Project {
         let dir = tempfile::tempdir().expect("tempdir");
         let (db_url, pg_admin) = match backend() {
-            Backend::Sqlite => (
-                format!("sqlite://{}", dir.path().join("mckh.db").display()),
-                None,
-            ),
+            Backend::Sqlite => (format!("sqlite://{}", dir.path().join("mckh.db").display()), None),
             Backend::Postgres => {
-                let admin = std::env::var("MCKH_TEST_PG_URL")
-                    .expect("MCKH_TEST_PG_URL must name the test server");
-                let name = format!(
-                    "mckh_t{}_{}",
-                    std::process::id(),
-                    SEQ.fetch_add(1, Ordering::SeqCst)
-                );
-                let mut c =
-                    PgConnection::establish(&admin).expect("connect to the test PostgreSQL server");
-                c.batch_execute(&format!("CREATE DATABASE {name}"))
-                    .expect("create test database");
+                let admin = std::env::var("MCKH_TEST_PG_URL").expect("MCKH_TEST_PG_URL must name the test server");
+                let name = format!("mckh_t{}_{}", std::process::id(), SEQ.fetch_add(1, Ordering::SeqCst));
+                let mut c = PgConnection::establish(&admin).expect("connect to the test PostgreSQL server");
+                c.batch_execute(&format!("CREATE DATABASE {name}")).expect("create test database");
                 let url = match admin.rfind('/') {
                     Some(i) => format!("{}/{name}", &admin[..i]),
                     None => panic!("MCKH_TEST_PG_URL needs a database path"),
@@ -71,11 +61,7 @@ impl Project {
                 (url, Some((admin, name)))
             }
         };
-        let p = Project {
-            dir,
-            db_url,
-            pg_admin,
-        };
+        let p = Project { dir, db_url, pg_admin };
         p.write("mckh.toml", "");
         p
     }
@@ -121,11 +107,7 @@ impl Project {
 
     /// Runs the binary at `now` and returns what it did.
     pub fn run_at(&self, now: &str, args: &[&str]) -> Run {
-        let out = self
-            .command(args)
-            .env("MCKH_NOW", now)
-            .output()
-            .expect("run mckh");
+        let out = self.command(args).env("MCKH_NOW", now).output().expect("run mckh");
         Run::from(out)
     }
 
@@ -138,9 +120,7 @@ impl Project {
         }
         let rows: Vec<R> = match backend() {
             Backend::Sqlite => {
-                let mut c =
-                    SqliteConnection::establish(self.db_url.trim_start_matches("sqlite://"))
-                        .unwrap();
+                let mut c = SqliteConnection::establish(self.db_url.trim_start_matches("sqlite://")).unwrap();
                 diesel::sql_query(sql).load(&mut c).unwrap()
             }
             Backend::Postgres => {
@@ -148,9 +128,7 @@ impl Project {
                 diesel::sql_query(sql).load(&mut c).unwrap()
             }
         };
-        rows.into_iter()
-            .map(|r| r.v.unwrap_or_else(|| "NULL".into()))
-            .collect()
+        rows.into_iter().map(|r| r.v.unwrap_or_else(|| "NULL".into())).collect()
     }
 
     /// Runs a query returning one integer.
@@ -162,9 +140,7 @@ impl Project {
         }
         let r: R = match backend() {
             Backend::Sqlite => {
-                let mut c =
-                    SqliteConnection::establish(self.db_url.trim_start_matches("sqlite://"))
-                        .unwrap();
+                let mut c = SqliteConnection::establish(self.db_url.trim_start_matches("sqlite://")).unwrap();
                 diesel::sql_query(sql).get_result(&mut c).unwrap()
             }
             Backend::Postgres => {
@@ -178,16 +154,11 @@ impl Project {
     /// Executes a statement (to age a message, say).
     pub fn exec(&self, sql: &str) {
         match backend() {
-            Backend::Sqlite => {
-                SqliteConnection::establish(self.db_url.trim_start_matches("sqlite://"))
-                    .unwrap()
-                    .batch_execute(sql)
-                    .unwrap()
-            }
-            Backend::Postgres => PgConnection::establish(&self.db_url)
+            Backend::Sqlite => SqliteConnection::establish(self.db_url.trim_start_matches("sqlite://"))
                 .unwrap()
                 .batch_execute(sql)
                 .unwrap(),
+            Backend::Postgres => PgConnection::establish(&self.db_url).unwrap().batch_execute(sql).unwrap(),
         }
     }
 }
@@ -226,11 +197,7 @@ impl Run {
     /// Asserts the exit status, showing the output when it differs.
     #[track_caller]
     pub fn code(&self, want: i32) -> &Self {
-        assert_eq!(
-            self.code, want,
-            "exit status\nstdout:\n{}\nstderr:\n{}",
-            self.stdout, self.stderr
-        );
+        assert_eq!(self.code, want, "exit status\nstdout:\n{}\nstderr:\n{}", self.stdout, self.stderr);
         self
     }
 
@@ -242,11 +209,7 @@ impl Run {
 
     /// The `console:` lines: what the console gateway "sent".
     pub fn sent(&self) -> Vec<String> {
-        self.stdout
-            .lines()
-            .filter(|l| l.starts_with("console: "))
-            .map(str::to_string)
-            .collect()
+        self.stdout.lines().filter(|l| l.starts_with("console: ")).map(str::to_string).collect()
     }
 }
 

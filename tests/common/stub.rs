@@ -111,12 +111,7 @@ fn serve(s: TcpStream, rec: Arc<Mutex<Vec<Request>>>, b: Behaviour) {
     }
     let mut body = vec![0; len];
     let _ = r.read_exact(&mut body);
-    rec.lock().unwrap().push(Request {
-        method,
-        target,
-        headers,
-        body: String::from_utf8_lossy(&body).into_owned(),
-    });
+    rec.lock().unwrap().push(Request { method, target, headers, body: String::from_utf8_lossy(&body).into_owned() });
     match b {
         Behaviour::Hang => thread::sleep(Duration::from_secs(600)),
         Behaviour::Answer(status, text) => {
