@@ -104,7 +104,7 @@ fn mckh_toml_in_the_working_directory_is_found() {
     let mut c = p.command(&["lookup", "--from", "0905123456", "MCKH+1"]);
     c.env_remove("MCKH_CONFIG").env("MCKH_NOW", NOW);
     let r = common::Run::from(c.output().unwrap());
-    assert_eq!(r.ok().stdout, "Sai cu phap. Soan tin: TRACUU <ma so bien nhan> gui 8083\n");
+    assert_eq!(r.ok().stdout, "Sai cu phap. Soan tin: TRACUU <ma so bien nhan> gui 8083");
 }
 
 #[test]

@@ -45,8 +45,18 @@ struct Answer {
 
 /// Prints the built-in "try again later" reply; for when nothing else works.
 pub fn fallback_reply() -> Result<ExitCode> {
-    let _ = super::out(FALLBACK_ERROR_REPLY);
+    print_reply(FALLBACK_ERROR_REPLY);
     Ok(ExitCode::SUCCESS)
+}
+
+/// Prints the reply exactly as the SMS should read. Kannel's exec hook sends
+/// everything printed, a final newline included, so the newline is only
+/// added for a person at a terminal.
+fn print_reply(reply: &str) {
+    use std::io::{IsTerminal, Write};
+    let mut o = std::io::stdout().lock();
+    let nl = if o.is_terminal() { "\n" } else { "" };
+    let _ = write!(o, "{reply}{nl}").and_then(|_| o.flush());
 }
 
 /// Answers; every failure is logged on stderr (Kannel's log) and turned into
@@ -107,7 +117,7 @@ pub fn run(args: Args, ctx: Result<Ctx>) -> Result<ExitCode> {
             }
         }
     }
-    let _ = super::out(&unaccent(&answer.reply));
+    print_reply(&unaccent(&answer.reply));
     Ok(ExitCode::SUCCESS)
 }
 
