@@ -132,15 +132,15 @@ impl Db {
                     c.run_pending_migrations(SQLITE_MIGRATIONS).map(applied).map_err(|e| anyhow!("{e}"))
                 })
             }
-            Db::Pg(c) => {
+            // Even the check creates diesel's bookkeeping table, which two
+            // hosts must not do at once: take the lock first.
+            Db::Pg(c) => c.transaction(|c| {
+                diesel::sql_query("SELECT pg_advisory_xact_lock(8083)").execute(c)?;
                 if !c.has_pending_migration(PG_MIGRATIONS).map_err(|e| anyhow!("{e}"))? {
                     return Ok(vec![]);
                 }
-                c.transaction(|c| {
-                    diesel::sql_query("SELECT pg_advisory_xact_lock(8083)").execute(c)?;
-                    c.run_pending_migrations(PG_MIGRATIONS).map(applied).map_err(|e| anyhow!("{e}"))
-                })
-            }
+                c.run_pending_migrations(PG_MIGRATIONS).map(applied).map_err(|e| anyhow!("{e}"))
+            }),
         }
     }
 

@@ -4,6 +4,7 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::Duration;
@@ -51,6 +52,8 @@ pub fn decode(s: &str) -> String {
 #[derive(Clone)]
 pub enum Behaviour {
     Answer(u16, String),
+    /// Answer after a pause, as a real provider's network round trip.
+    Slow(Duration, u16, String),
     /// Accept the connection, read the request, never answer.
     Hang,
 }
@@ -59,6 +62,14 @@ pub enum Behaviour {
 pub struct Stub {
     pub url: String,
     pub requests: Arc<Mutex<Vec<Request>>>,
+    gauge: Arc<Gauge>,
+}
+
+/// Requests being answered right now, and the most there ever were.
+#[derive(Default)]
+struct Gauge {
+    now: AtomicUsize,
+    max: AtomicUsize,
 }
 
 impl Stub {
@@ -67,16 +78,21 @@ impl Stub {
         let l = TcpListener::bind("127.0.0.1:0").unwrap();
         let url = format!("http://{}", l.local_addr().unwrap());
         let requests = Arc::new(Mutex::new(Vec::new()));
-        let rec = requests.clone();
+        let gauge = Arc::new(Gauge::default());
+        let (rec, g) = (requests.clone(), gauge.clone());
         thread::spawn(move || {
             for s in l.incoming() {
                 let Ok(s) = s else { continue };
-                let rec = rec.clone();
-                let b = b.clone();
-                thread::spawn(move || serve(s, rec, b));
+                let (rec, b, g) = (rec.clone(), b.clone(), g.clone());
+                thread::spawn(move || serve(s, rec, b, g));
             }
         });
-        Stub { url, requests }
+        Stub { url, requests, gauge }
+    }
+
+    /// The most requests that were ever in progress at the same time.
+    pub fn max_in_flight(&self) -> usize {
+        self.gauge.max.load(Ordering::SeqCst)
     }
 
     /// What was received so far.
@@ -86,7 +102,7 @@ impl Stub {
 }
 
 /// Handles one connection (one request; `Connection: close`).
-fn serve(s: TcpStream, rec: Arc<Mutex<Vec<Request>>>, b: Behaviour) {
+fn serve(s: TcpStream, rec: Arc<Mutex<Vec<Request>>>, b: Behaviour, g: Arc<Gauge>) {
     let mut r = BufReader::new(s.try_clone().unwrap());
     let mut line = String::new();
     if r.read_line(&mut line).unwrap_or(0) == 0 {
@@ -112,9 +128,23 @@ fn serve(s: TcpStream, rec: Arc<Mutex<Vec<Request>>>, b: Behaviour) {
     let mut body = vec![0; len];
     let _ = r.read_exact(&mut body);
     rec.lock().unwrap().push(Request { method, target, headers, body: String::from_utf8_lossy(&body).into_owned() });
-    match b {
-        Behaviour::Hang => thread::sleep(Duration::from_secs(600)),
-        Behaviour::Answer(status, text) => {
+    let n = g.now.fetch_add(1, Ordering::SeqCst) + 1;
+    g.max.fetch_max(n, Ordering::SeqCst);
+    let answer = match b {
+        Behaviour::Hang => {
+            thread::sleep(Duration::from_secs(600));
+            None
+        }
+        Behaviour::Answer(status, text) => Some((status, text)),
+        Behaviour::Slow(pause, status, text) => {
+            thread::sleep(pause);
+            Some((status, text))
+        }
+    };
+    g.now.fetch_sub(1, Ordering::SeqCst);
+    match answer {
+        None => {}
+        Some((status, text)) => {
             let mut s = s;
             let _ = write!(
                 s,
