@@ -158,3 +158,28 @@ fn a_closed_pipe_is_not_an_error() {
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
 }
+
+#[test]
+fn every_spelling_of_a_database_url_selects_its_backend() {
+    let p = Project::new();
+    let urls: Vec<(String, &str)> = match backend() {
+        Backend::Postgres => {
+            vec![(p.db_url.clone(), "postgres"), (p.db_url.replacen("postgres://", "postgresql://", 1), "postgres")]
+        }
+        Backend::Sqlite => vec![
+            ("bare.db".to_string(), "sqlite"),
+            ("sqlite://prefixed.db".to_string(), "sqlite"),
+            (format!("sqlite:{}", p.path().join("short.db").display()), "sqlite"),
+        ],
+    };
+    for (url, want) in urls {
+        let r = p.command(&["migrate", "--database", &url]).output().unwrap();
+        let out = String::from_utf8_lossy(&r.stdout);
+        assert!(r.status.success() && out.starts_with(&format!("migrate: {want} schema version")), "{url}: {out}");
+    }
+    if backend() == Backend::Sqlite {
+        for f in ["bare.db", "prefixed.db", "short.db"] {
+            assert!(p.path().join(f).exists(), "{f}");
+        }
+    }
+}

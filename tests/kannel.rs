@@ -157,9 +157,15 @@ concatenation = true
 max-messages = 5
 
 group = sms-service
-keyword = default
+keyword = mckh
 exec = "{exe} lookup --from \"%p\" \"%a\""
 concatenation = true
+max-messages = 3
+omit-empty = true
+
+group = sms-service
+keyword = default
+exec = "{exe} lookup --from \"%p\" \"%a\""
 max-messages = 3
 omit-empty = true
 "#,

@@ -376,3 +376,45 @@ pub fn render_notice(t: &Templates, kind: &str, d: &Dossier, tz: Tz, unaccented:
     )?;
     Ok(if unaccented { unaccent(&body) } else { body })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HCM: Tz = chrono_tz::Asia::Ho_Chi_Minh;
+
+    fn parse(text: &str) -> (Result<Vec<Row>>, Tally) {
+        let mut t = Tally::default();
+        let r = parse_csv("x.csv", text.as_bytes(), HCM, &mut t);
+        (r, t)
+    }
+
+    #[test]
+    fn quoted_fields_bom_and_blank_lines() {
+        let (rows, t) = parse(
+            "\u{feff}RECEIPT_CODE,Procedure,due_at\n\n\"0101701234\",\"Chứng thực, sao y\",20/10/2017\n\"0101701235\",\"hai\ndòng\",\n",
+        );
+        let rows = rows.unwrap();
+        assert_eq!((t.rows, t.skipped), (2, 0));
+        assert_eq!(rows[0].procedure.as_deref(), Some("Chứng thực, sao y"));
+        assert_eq!(rows[1].procedure.as_deref(), Some("hai\ndòng"));
+        assert_eq!(rows[1].due_at, Some(None), "an empty cell clears the value");
+        assert_eq!(rows[0].phone, None, "an absent column leaves the value alone");
+        assert_eq!(rows[0].due_at.unwrap().map(|t| local_date(t, HCM).to_string()).as_deref(), Some("2017-10-20"));
+    }
+
+    #[test]
+    fn header_problems_are_whole_file_errors() {
+        let e = parse("receipt_code,phone,Receipt_Code\n1,2,3\n").0.err().unwrap();
+        assert!(e.is::<DataError>());
+        assert_eq!(e.to_string(), "x.csv line 1: column receipt_code appears twice");
+        assert!(parse("").0.is_err());
+    }
+
+    #[test]
+    fn row_errors_are_counted_not_fatal() {
+        let (rows, t) = parse("receipt_code,updated_at\n1,yesterday\n2\n3,2017-10-16 08:00\n\u{1}bad,\n");
+        assert_eq!(rows.unwrap().len(), 1);
+        assert_eq!((t.rows, t.skipped), (4, 3));
+    }
+}
