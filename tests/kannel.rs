@@ -15,6 +15,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc::{channel, Receiver};
 use std::time::{Duration, Instant};
 
+use common::stub::decode_bytes;
 use common::{Project, HEADER};
 
 const NOW: &str = "2017-10-18T10:00:00+07:00";
@@ -76,25 +77,6 @@ fn parse_mt(line: &str) -> Mt {
         }
         other => panic!("unexpected fake SMSC line kind {other:?}: {line}"),
     }
-}
-
-/// URL-decodes to bytes.
-fn decode_bytes(s: &str) -> Vec<u8> {
-    let b = s.as_bytes();
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < b.len() {
-        match b[i] {
-            b'+' => out.push(b' '),
-            b'%' => {
-                out.push(u8::from_str_radix(&s[i + 1..i + 3], 16).unwrap());
-                i += 2;
-            }
-            c => out.push(c),
-        }
-        i += 1;
-    }
-    out
 }
 
 /// A complete message the phone received, parts reassembled.

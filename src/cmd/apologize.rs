@@ -10,7 +10,6 @@ use crate::config::ConfigError;
 use crate::ctx::Ctx;
 use crate::db::NewMessage;
 use crate::domain::dates::{day_range, local_date};
-use crate::domain::sms::segments;
 use crate::domain::text::match_key;
 use crate::gateway;
 
@@ -49,22 +48,8 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<ExitCode> {
             candidates += 1;
             let body = super::sync::render_notice(&templates, "apology", d, tz, unaccented)
                 .with_context(|| format!("dossier {}", d.receipt_code))?;
-            let m = NewMessage {
-                dossier_id: Some(d.id),
-                kind: "apology".into(),
-                dedupe_key: format!("apology:{}:{date}", d.receipt_key),
-                phone: phone.clone(),
-                segments: segments(&body) as i32,
-                body,
-                event_at: now,
-                created_at: now,
-                state: "queued".into(),
-                attempts: 0,
-                next_attempt_at: now,
-                claimed_by: None,
-                claimed_at: None,
-            };
-            queued += s.queue_message(&m)? as usize;
+            let key = format!("apology:{}:{date}", d.receipt_key);
+            queued += s.queue_message(&NewMessage::queued(Some(d.id), "apology", key, phone, body, now, now))? as usize;
         }
         Ok((candidates, queued))
     })?;

@@ -13,7 +13,6 @@ use crate::db::{Db, NewMessage};
 use crate::domain::dates::{format_vn, local_date};
 use crate::domain::lookup_text::{decode_arg, parse, Request};
 use crate::domain::phone::{mask, Mobile};
-use crate::domain::sms::segments;
 use crate::domain::text::{match_key, unaccent};
 use crate::domain::timeliness::{judge, Timeliness};
 use crate::gateway;
@@ -173,19 +172,19 @@ fn reply_via_gateway(ctx: &Ctx, db: &mut Db, to: &Mobile, lookup_id: i64, reply:
     let reply = if ctx.cfg.sms.unaccented { unaccent(reply) } else { reply.to_string() };
     let now = ctx.now_unix();
     let m = NewMessage {
-        dossier_id: None,
-        kind: "lookup_reply".into(),
-        dedupe_key: format!("lookup:{lookup_id}"),
-        phone: to.national(),
-        segments: segments(&reply) as i32,
-        body: reply.clone(),
-        event_at: now,
-        created_at: now,
         state: "sending".into(),
         attempts: 1,
-        next_attempt_at: now,
         claimed_by: Some(super::notify::worker_id()),
         claimed_at: Some(now),
+        ..NewMessage::queued(
+            None,
+            "lookup_reply",
+            format!("lookup:{lookup_id}"),
+            &to.national(),
+            reply.clone(),
+            now,
+            now,
+        )
     };
     let gw = gateway::from_config(&ctx.cfg)?;
     let msg_id = db.write(|s| Ok(s.insert_message(&m)?))?;

@@ -14,7 +14,6 @@ use crate::ctx::Ctx;
 use crate::db::{Dossier, NewMessage, Store};
 use crate::domain::dates::{format_vn, local_date, parse_when};
 use crate::domain::phone::Mobile;
-use crate::domain::sms::segments;
 use crate::domain::text::{match_key, nfc, unaccent};
 use crate::templates::Templates;
 
@@ -342,22 +341,9 @@ fn queue_events(
             Event::Supplement(n) => ("supplement", n),
         };
         let body = render_notice(t, kind, d, tz, unaccented)?;
-        let m = NewMessage {
-            dossier_id: Some(d.id),
-            kind: kind.into(),
-            dedupe_key: format!("{kind}:{}:{seq}", d.receipt_key),
-            phone: phone.clone(),
-            segments: segments(&body) as i32,
-            body,
-            event_at: d.updated_at.unwrap_or(now).min(now),
-            created_at: now,
-            state: "queued".into(),
-            attempts: 0,
-            next_attempt_at: now,
-            claimed_by: None,
-            claimed_at: None,
-        };
-        n += s.queue_message(&m)? as usize;
+        let key = format!("{kind}:{}:{seq}", d.receipt_key);
+        let event_at = d.updated_at.unwrap_or(now).min(now);
+        n += s.queue_message(&NewMessage::queued(Some(d.id), kind, key, phone, body, event_at, now))? as usize;
     }
     Ok(n)
 }

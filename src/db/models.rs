@@ -82,6 +82,36 @@ pub struct NewMessage {
     pub claimed_at: Option<i64>,
 }
 
+impl NewMessage {
+    /// A message ready for `notify`: queued, due now, never tried. Its part
+    /// count is worked out from the text, so it is always what is billed.
+    pub fn queued(
+        dossier_id: Option<i64>,
+        kind: &str,
+        dedupe_key: String,
+        phone: &str,
+        body: String,
+        event_at: i64,
+        now: i64,
+    ) -> Self {
+        NewMessage {
+            dossier_id,
+            kind: kind.into(),
+            dedupe_key,
+            phone: phone.into(),
+            segments: crate::domain::sms::segments(&body) as i32,
+            body,
+            event_at,
+            created_at: now,
+            state: "queued".into(),
+            attempts: 0,
+            next_attempt_at: now,
+            claimed_by: None,
+            claimed_at: None,
+        }
+    }
+}
+
 /// One inbound look-up, for the report.
 #[derive(Insertable)]
 #[diesel(table_name = lookups, treat_none_as_default_value = false)]

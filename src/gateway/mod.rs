@@ -82,17 +82,28 @@ pub(crate) fn describe(e: &ureq::Error, secret: &str) -> String {
     redact(&s, secret)
 }
 
-/// Replaces every occurrence of `secret` by `***`.
+/// Replaces every occurrence of `secret`, as it is and as it looks inside a
+/// URL, by `***`.
 pub(crate) fn redact(s: &str, secret: &str) -> String {
     if secret.is_empty() {
-        s.to_string()
-    } else {
-        s.replace(secret, "***")
+        return s.to_string();
     }
+    let encoded = http::url_encode(secret);
+    s.replace(secret, "***").replace(&encoded, "***").replace(&encoded.replace("%20", "+"), "***")
 }
 
 /// The first line of a response body, shortened, for the record.
 pub(crate) fn short_body(body: &str) -> String {
     let line = body.lines().next().unwrap_or("").trim();
     line.chars().take(200).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn redaction_covers_url_forms() {
+        assert_eq!(super::redact("GET /?password=p%20w%26x&a=p w&x", "p w&x"), "GET /?password=***&a=***");
+        assert_eq!(super::redact("a+b p+w%26x", "p w&x"), "a+b ***");
+        assert_eq!(super::redact("nothing", ""), "nothing");
+    }
 }

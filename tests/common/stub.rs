@@ -31,6 +31,11 @@ impl Request {
 
 /// Decodes application/x-www-form-urlencoded text.
 pub fn decode(s: &str) -> String {
+    String::from_utf8(decode_bytes(s)).unwrap()
+}
+
+/// URL-decodes to bytes (`+` is a space, as in Kannel's encoding).
+pub fn decode_bytes(s: &str) -> Vec<u8> {
     let b = s.as_bytes();
     let mut out = Vec::new();
     let mut i = 0;
@@ -45,7 +50,7 @@ pub fn decode(s: &str) -> String {
         }
         i += 1;
     }
-    String::from_utf8(out).unwrap()
+    out
 }
 
 /// How the stub answers.
