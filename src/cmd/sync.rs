@@ -75,7 +75,7 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<ExitCode> {
     // Rows are applied in receipt-code order, so two overlapping syncs on
     // PostgreSQL lock dossiers in the same order and cannot deadlock; the
     // sort is stable, so a code listed twice keeps its file order.
-    rows.sort_by(|a, b| a.code.to_uppercase().cmp(&b.code.to_uppercase()));
+    rows.sort_by_cached_key(|r| r.code.to_uppercase());
     let mut db = ctx.db()?;
     let now = ctx.now_unix();
     let cfg = &ctx.cfg;
@@ -256,7 +256,7 @@ enum Applied {
     Done {
         created: bool,
         events: Vec<Event>,
-        dossier: Dossier,
+        dossier: Box<Dossier>,
     },
 }
 
@@ -316,7 +316,7 @@ fn apply(s: &mut dyn Store, row: &Row, now: i64, tz: Tz, result_key: &str, suppl
     }
     d.last_synced_at = now;
     s.save_dossier(&d)?;
-    Ok(Applied::Done { created, events, dossier: d })
+    Ok(Applied::Done { created, events, dossier: Box::new(d) })
 }
 
 /// Queues the notices for a dossier's events, unless it has no usable phone

@@ -14,6 +14,13 @@ use crate::domain::phone::Mobile;
 use crate::domain::sms::Coding;
 use crate::templates::one_line;
 
+/// One request, rendered.
+struct Rendered {
+    url: String,
+    headers: Vec<(String, String)>,
+    body: String,
+}
+
 /// A provider described entirely by `[gateway]`.
 pub struct Http {
     hb: Handlebars<'static>,
@@ -90,7 +97,7 @@ impl Http {
 
     /// Renders the URL, headers and body for one message; on error names the
     /// template that failed.
-    fn render_all(&self, to: &Mobile, text: &str) -> Result<(String, Vec<(String, String)>, String), (String, String)> {
+    fn render_all(&self, to: &Mobile, text: &str) -> Result<Rendered, (String, String)> {
         let ucs2 = Coding::for_text(text) == Coding::Ucs2;
         let vars = json!({
             "to": format_to(to, self.to_format),
@@ -110,7 +117,7 @@ impl Http {
             headers.push((k.clone(), render(&format!("headers.{k}"))?));
         }
         let body = render("body")?;
-        Ok((url, headers, body))
+        Ok(Rendered { url, headers, body })
     }
 }
 
@@ -118,7 +125,7 @@ impl Gateway for Http {
     /// Sends one request; accepted when the status is in `accept_status` and,
     /// if `success_contains` is set, the body contains it.
     fn send(&self, to: &Mobile, text: &str) -> Result<String, SendError> {
-        let (url, headers, body) = self
+        let Rendered { url, headers, body } = self
             .render_all(to, text)
             .map_err(|(n, e)| SendError::Rejected(format!("gateway.{n}: {}", redact(&e, &self.password))))?;
         let headers: BTreeMap<String, String> = headers.into_iter().collect();
