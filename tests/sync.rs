@@ -245,3 +245,19 @@ fn a_missing_file_names_the_file() {
     r.code(1);
     assert!(r.stderr.starts_with("mckh: nope.csv: No such file"), "{}", r.stderr);
 }
+
+#[test]
+fn a_code_listed_twice_applies_in_file_order() {
+    let p = Project::new();
+    p.write("a.csv", "receipt_code,phone,step\n0101701234,0905123456,Thụ lý\n");
+    p.run_at(NOW, &["sync", "a.csv"]).ok();
+    p.write("b.csv", "receipt_code,phone,step\n0101701234,0905123456,Trả kết quả\n0101701234,0905123456,Thụ lý\n");
+    p.run_at(NOW, &["sync", "b.csv"]).ok();
+    assert_eq!(p.texts("SELECT step AS v FROM dossiers"), ["Thụ lý"]);
+    assert_eq!(p.texts("SELECT kind AS v FROM messages"), ["result"]);
+    // Unchanged rows are skipped without a write, and change nothing.
+    let before = p.texts("SELECT CAST(last_synced_at AS TEXT) AS v FROM dossiers");
+    p.run_at("2017-10-16T17:00:00+07:00", &["sync", "a.csv"]).ok();
+    assert_eq!(p.texts("SELECT CAST(last_synced_at AS TEXT) AS v FROM dossiers"), before);
+    assert_eq!(p.count("SELECT COUNT(*) AS n FROM messages"), 1);
+}

@@ -83,7 +83,15 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<ExitCode> {
     let supplement_key = match_key(&cfg.workflow.supplement_status);
     let (new, stale, queued) = db.write(|s| {
         let mut t = (0, 0, 0);
-        for row in &rows {
+        let mut stored = std::collections::HashMap::new();
+        let keys: Vec<String> = rows.iter().map(|r| r.code.to_uppercase()).collect();
+        for chunk in keys.chunks(500) {
+            stored.extend(s.find_dossiers(chunk)?.into_iter().map(|d| (d.receipt_key.clone(), d)));
+        }
+        for (row, key) in rows.iter().zip(&keys) {
+            if stored.get(key).is_some_and(|d| unchanged(d, row, tz)) {
+                continue;
+            }
             let outcome = apply(s, row, now, tz, &result_key, &supplement_key)?;
             match outcome {
                 Applied::Stale => t.1 += 1,
@@ -92,6 +100,8 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<ExitCode> {
                     if !args.baseline {
                         t.2 += queue_events(s, &dossier, &events, now, tz, &templates, cfg.sms.unaccented)?;
                     }
+                    // A later row of the same code compares with this state.
+                    stored.insert(key.clone(), *dossier);
                 }
             }
         }
@@ -260,20 +270,9 @@ enum Applied {
     },
 }
 
-/// Upserts one row and works out which notices its change calls for.
-fn apply(s: &mut dyn Store, row: &Row, now: i64, tz: Tz, result_key: &str, supplement_key: &str) -> Result<Applied> {
-    let key = row.code.to_uppercase();
-    let (mut d, created) = s.lock_or_create_dossier(&key, &row.code, now)?;
-    if let (Some(Some(incoming)), Some(stored)) = (row.updated_at, d.updated_at) {
-        if incoming < stored {
-            return Ok(Applied::Stale);
-        }
-    }
-    let is_result = |d: &Dossier| match_key(&d.step) == result_key;
-    let is_supplement = |d: &Dossier| match_key(&d.status) == supplement_key || match_key(&d.step) == supplement_key;
-    let was_result = !created && is_result(&d);
-    let was_supplement = !created && is_supplement(&d);
-
+/// Writes a row's present columns onto a dossier; absent columns keep their
+/// stored value.
+fn merge(d: &mut Dossier, row: &Row, tz: Tz) {
     d.receipt_code = row.code.clone();
     if let Some(p) = &row.phone {
         d.phone_raw = p.clone();
@@ -301,6 +300,32 @@ fn apply(s: &mut dyn Store, row: &Row, now: i64, tz: Tz, result_key: &str, suppl
         (Some(r), Some(due)) => local_date(r, tz) == local_date(due, tz),
         _ => false,
     };
+}
+
+/// True when the row would change nothing in the stored dossier, so it needs
+/// neither a lock nor a write: the common case of a full export every few
+/// minutes.
+fn unchanged(stored: &Dossier, row: &Row, tz: Tz) -> bool {
+    let mut d = stored.clone();
+    merge(&mut d, row, tz);
+    d == *stored
+}
+
+/// Upserts one row and works out which notices its change calls for.
+fn apply(s: &mut dyn Store, row: &Row, now: i64, tz: Tz, result_key: &str, supplement_key: &str) -> Result<Applied> {
+    let key = row.code.to_uppercase();
+    let (mut d, created) = s.lock_or_create_dossier(&key, &row.code, now)?;
+    if let (Some(Some(incoming)), Some(stored)) = (row.updated_at, d.updated_at) {
+        if incoming < stored {
+            return Ok(Applied::Stale);
+        }
+    }
+    let is_result = |d: &Dossier| match_key(&d.step) == result_key;
+    let is_supplement = |d: &Dossier| match_key(&d.status) == supplement_key || match_key(&d.step) == supplement_key;
+    let was_result = !created && is_result(&d);
+    let was_supplement = !created && is_supplement(&d);
+
+    merge(&mut d, row, tz);
     let mut events = Vec::new();
     let now_result = is_result(&d);
     if now_result && !was_result {

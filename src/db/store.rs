@@ -18,6 +18,8 @@ pub trait Store {
     fn save_dossier(&mut self, d: &Dossier) -> QueryResult<()>;
     /// Finds a dossier by its upper-cased receipt code.
     fn find_dossier(&mut self, key: &str) -> QueryResult<Option<Dossier>>;
+    /// Finds the dossiers of many receipt keys at once (no locks).
+    fn find_dossiers(&mut self, keys: &[String]) -> QueryResult<Vec<Dossier>>;
     /// Dossiers with a usable phone, not settled in the day, due in
     /// `[start, end)`.
     fn dossiers_due_between(&mut self, start: i64, end: i64) -> QueryResult<Vec<Dossier>>;
@@ -115,6 +117,10 @@ macro_rules! store_impl {
                     .select(Dossier::as_select())
                     .first(self)
                     .optional()
+            }
+
+            fn find_dossiers(&mut self, keys: &[String]) -> QueryResult<Vec<Dossier>> {
+                dossiers::table.filter(dossiers::receipt_key.eq_any(keys)).select(Dossier::as_select()).load(self)
             }
 
             fn dossiers_due_between(&mut self, start: i64, end: i64) -> QueryResult<Vec<Dossier>> {
