@@ -60,10 +60,24 @@ impl Backend {
     }
 }
 
+/// Seconds libpq may take to connect before giving up, unless the URL says
+/// otherwise: a look-up must answer the citizen, not hang on a dead server.
+const PG_CONNECT_TIMEOUT_SECS: u32 = 10;
+
+/// Adds `connect_timeout` to a PostgreSQL URL that has none.
+fn with_connect_timeout(url: &str) -> String {
+    if url.contains("connect_timeout=") {
+        url.to_string()
+    } else {
+        let sep = if url.contains('?') { '&' } else { '?' };
+        format!("{url}{sep}connect_timeout={PG_CONNECT_TIMEOUT_SECS}")
+    }
+}
+
 /// Hides the password in a database URL, for every message that shows one.
 pub fn redact_url(url: &str) -> String {
     if let Some((scheme, rest)) = url.split_once("://") {
-        if let Some((auth, host)) = rest.split_once('@') {
+        if let Some((auth, host)) = rest.rsplit_once('@') {
             if let Some((user, _)) = auth.split_once(':') {
                 return format!("{scheme}://{user}:***@{host}");
             }
@@ -101,7 +115,7 @@ impl Db {
                 Ok(Db::Sqlite(c))
             }
             Backend::Postgres(u) => {
-                let c = PgConnection::establish(&u)
+                let c = PgConnection::establish(&with_connect_timeout(&u))
                     .map_err(|e| anyhow!("database {shown}: {}", crate::templates::one_line(&e.to_string())))?;
                 Ok(Db::Pg(c))
             }
@@ -189,4 +203,30 @@ impl Db {
 fn is_sqlite_busy(e: &anyhow::Error) -> bool {
     let s = e.to_string();
     s.contains("database is locked") || s.contains("database is busy")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls() {
+        assert_eq!(Backend::for_url("mckh.db").unwrap(), Backend::Sqlite("mckh.db".into()));
+        assert_eq!(
+            Backend::for_url("sqlite:///var/lib/mckh/mckh.db").unwrap(),
+            Backend::Sqlite("/var/lib/mckh/mckh.db".into())
+        );
+        assert!(matches!(Backend::for_url("postgresql://h/db").unwrap(), Backend::Postgres(_)));
+        assert!(Backend::for_url("sqlite://").is_err());
+        assert!(Backend::for_url("mysql://u:pw@h/db").unwrap_err().to_string().contains("mysql://u:***@h/db"));
+        assert_eq!(with_connect_timeout("postgres://h/db"), "postgres://h/db?connect_timeout=10");
+        assert_eq!(
+            with_connect_timeout("postgres://h/db?sslmode=disable"),
+            "postgres://h/db?sslmode=disable&connect_timeout=10"
+        );
+        assert_eq!(with_connect_timeout("postgres://h/db?connect_timeout=3"), "postgres://h/db?connect_timeout=3");
+        assert_eq!(redact_url("postgres://mckh:s3cret@db/mckh"), "postgres://mckh:***@db/mckh");
+        assert_eq!(redact_url("postgres://mckh@db/mckh"), "postgres://mckh@db/mckh");
+        assert_eq!(redact_url("postgres://mckh:p@ss@db/mckh"), "postgres://mckh:***@db/mckh");
+    }
 }
