@@ -261,3 +261,12 @@ fn a_code_listed_twice_applies_in_file_order() {
     assert_eq!(p.texts("SELECT CAST(last_synced_at AS TEXT) AS v FROM dossiers"), before);
     assert_eq!(p.count("SELECT COUNT(*) AS n FROM messages"), 1);
 }
+
+#[test]
+fn an_empty_export_is_a_data_error() {
+    let p = Project::new();
+    p.write("empty.csv", "");
+    let r = p.run_at(NOW, &["sync", "empty.csv"]);
+    r.code(65);
+    assert_eq!(r.stderr, "mckh: empty.csv: the file is empty (expected a header row with receipt_code)\n");
+}

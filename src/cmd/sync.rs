@@ -81,7 +81,7 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<ExitCode> {
     let cfg = &ctx.cfg;
     let result_key = match_key(&cfg.workflow.result_step);
     let supplement_key = match_key(&cfg.workflow.supplement_status);
-    let (new, stale, queued) = db.write(|s| {
+    (tally.new, tally.stale, tally.queued) = db.write(|s| {
         let mut t = (0, 0, 0);
         let mut stored = std::collections::HashMap::new();
         let keys: Vec<String> = rows.iter().map(|r| r.code.to_uppercase()).collect();
@@ -107,9 +107,6 @@ pub fn run(args: Args, ctx: &Ctx) -> Result<ExitCode> {
         }
         Ok(t)
     })?;
-    tally.new = new;
-    tally.stale = stale;
-    tally.queued = queued;
     super::out(&format!(
         "sync {name}: {} rows, {} imported ({} new), {} skipped, {} stale, {} messages queued{}",
         tally.rows,
@@ -141,7 +138,18 @@ fn read_input(file: &str) -> Result<(String, Vec<u8>)> {
 fn parse_csv(name: &str, bytes: &[u8], tz: Tz, tally: &mut Tally) -> Result<Vec<Row>> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF".as_slice()).unwrap_or(bytes);
     let mut rdr = csv::ReaderBuilder::new().flexible(true).has_headers(true).from_reader(bytes);
-    let headers = rdr.headers().map_err(|e| anyhow!("{name} line 1: cannot read the header row: {e}"))?.clone();
+    let headers = rdr
+        .headers()
+        .map_err(|e| {
+            data_error(format!(
+                "{name} line 1: cannot read the header row: {}",
+                crate::templates::one_line(&e.to_string())
+            ))
+        })?
+        .clone();
+    if headers.iter().all(|h| h.trim().is_empty()) {
+        return Err(data_error(format!("{name}: the file is empty (expected a header row with receipt_code)")));
+    }
     let mut index: HashMap<&str, usize> = HashMap::new();
     for (i, h) in headers.iter().enumerate() {
         let h = h.trim().to_lowercase();
