@@ -111,44 +111,43 @@ impl Project {
         Run::from(out)
     }
 
-    /// Runs a query returning one text column per row (values cast to text).
+    /// Runs a query on whichever backend the suite is on.
+    fn load<R>(&self, sql: &str) -> Vec<R>
+    where
+        R: QueryableByName<diesel::sqlite::Sqlite> + QueryableByName<diesel::pg::Pg> + 'static,
+    {
+        match backend() {
+            Backend::Sqlite => {
+                let mut c = SqliteConnection::establish(self.db_url.trim_start_matches("sqlite://")).unwrap();
+                diesel::sql_query(sql).load(&mut c).unwrap()
+            }
+            Backend::Postgres => {
+                let mut c = PgConnection::establish(&self.db_url).unwrap();
+                diesel::sql_query(sql).load(&mut c).unwrap()
+            }
+        }
+    }
+
+    /// Runs a query returning one text column `v` per row.
     pub fn texts(&self, sql: &str) -> Vec<String> {
         #[derive(QueryableByName)]
         struct R {
             #[diesel(sql_type = Nullable<Text>)]
             v: Option<String>,
         }
-        let rows: Vec<R> = match backend() {
-            Backend::Sqlite => {
-                let mut c = SqliteConnection::establish(self.db_url.trim_start_matches("sqlite://")).unwrap();
-                diesel::sql_query(sql).load(&mut c).unwrap()
-            }
-            Backend::Postgres => {
-                let mut c = PgConnection::establish(&self.db_url).unwrap();
-                diesel::sql_query(sql).load(&mut c).unwrap()
-            }
-        };
-        rows.into_iter().map(|r| r.v.unwrap_or_else(|| "NULL".into())).collect()
+        self.load::<R>(sql).into_iter().map(|r| r.v.unwrap_or_else(|| "NULL".into())).collect()
     }
 
-    /// Runs a query returning one integer.
+    /// Runs a query returning one integer `n`.
     pub fn count(&self, sql: &str) -> i64 {
         #[derive(QueryableByName)]
         struct R {
             #[diesel(sql_type = BigInt)]
             n: i64,
         }
-        let r: R = match backend() {
-            Backend::Sqlite => {
-                let mut c = SqliteConnection::establish(self.db_url.trim_start_matches("sqlite://")).unwrap();
-                diesel::sql_query(sql).get_result(&mut c).unwrap()
-            }
-            Backend::Postgres => {
-                let mut c = PgConnection::establish(&self.db_url).unwrap();
-                diesel::sql_query(sql).get_result(&mut c).unwrap()
-            }
-        };
-        r.n
+        let rows = self.load::<R>(sql);
+        assert_eq!(rows.len(), 1, "{sql}");
+        rows[0].n
     }
 
     /// Executes a statement (to age a message, say).
