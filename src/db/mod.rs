@@ -110,8 +110,21 @@ impl Db {
                 c.batch_execute(&format!(
                     "PRAGMA busy_timeout = {SQLITE_BUSY_MS}; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;"
                 ))
-                .and_then(|_| c.batch_execute("PRAGMA journal_mode = WAL;"))
                 .map_err(|e| anyhow!("database {shown}: {e}"))?;
+                // Switching a new file to WAL needs a moment alone with it and
+                // does not wait on the busy timeout: retry while another
+                // process (the first runs on a fresh install) holds it.
+                let mut tries = 0;
+                loop {
+                    match c.batch_execute("PRAGMA journal_mode = WAL;") {
+                        Ok(()) => break,
+                        Err(e) if is_busy_message(&e.to_string()) && tries < 200 => {
+                            tries += 1;
+                            std::thread::sleep(Duration::from_millis(50));
+                        }
+                        Err(e) => return Err(anyhow!("database {shown}: {e}")),
+                    }
+                }
                 Ok(Db::Sqlite(c))
             }
             Backend::Postgres(u) => {
@@ -201,7 +214,11 @@ impl Db {
 
 /// True for SQLite's "database is locked" / "busy" errors.
 fn is_sqlite_busy(e: &anyhow::Error) -> bool {
-    let s = e.to_string();
+    is_busy_message(&e.to_string())
+}
+
+/// True for the text of SQLite's "database is locked" / "busy" errors.
+fn is_busy_message(s: &str) -> bool {
     s.contains("database is locked") || s.contains("database is busy")
 }
 
