@@ -58,20 +58,26 @@ fn print_reply(reply: &str) {
     let _ = write!(o, "{reply}{nl}").and_then(|_| o.flush());
 }
 
+/// Logs a failure on one stderr line (Kannel's log); the citizen is answered
+/// regardless.
+fn log_error(what: &str, e: &anyhow::Error) {
+    eprintln!("mckh lookup: {what}{}", crate::templates::one_line(&format!("{e:#}")));
+}
+
 /// Answers; every failure is logged on stderr (Kannel's log) and turned into
 /// a reply.
 pub fn run(args: Args, ctx: Result<Ctx>) -> Result<ExitCode> {
     let ctx = match ctx {
         Ok(c) => c,
         Err(e) => {
-            eprintln!("mckh lookup: {}", crate::templates::one_line(&format!("{e:#}")));
+            log_error("", &e);
             return fallback_reply();
         }
     };
     let templates = match ctx.templates() {
         Ok(t) => t,
         Err(e) => {
-            eprintln!("mckh lookup: {}", crate::templates::one_line(&format!("{e:#}")));
+            log_error("", &e);
             return fallback_reply();
         }
     };
@@ -84,13 +90,13 @@ pub fn run(args: Args, ctx: Result<Ctx>) -> Result<ExitCode> {
     let mut db = match ctx.db() {
         Ok(db) => Some(db),
         Err(e) => {
-            eprintln!("mckh lookup: {}", crate::templates::one_line(&format!("{e:#}")));
+            log_error("", &e);
             None
         }
     };
     let answer = match db.as_mut() {
         Some(db) => answer(&ctx, db, &templates, &text).unwrap_or_else(|e| {
-            eprintln!("mckh lookup: {}", crate::templates::one_line(&format!("{e:#}")));
+            log_error("", &e);
             error_answer(&templates, &vars)
         }),
         None => error_answer(&templates, &vars),
@@ -98,9 +104,7 @@ pub fn run(args: Args, ctx: Result<Ctx>) -> Result<ExitCode> {
     let now = ctx.now_unix();
     let lookup_id = db.as_mut().and_then(|db| {
         db.write(|s| Ok(s.record_lookup(now, &sender_masked, answer.code.as_deref(), answer.outcome)?))
-            .map_err(|e| {
-                eprintln!("mckh lookup: recording the look-up: {}", crate::templates::one_line(&format!("{e:#}")))
-            })
+            .map_err(|e| log_error("recording the look-up: ", &e))
             .ok()
     });
     eprintln!("mckh lookup: from {sender_masked}: {}", answer.outcome);
@@ -109,10 +113,7 @@ pub fn run(args: Args, ctx: Result<Ctx>) -> Result<ExitCode> {
         if let (Some(db), Some(to), Some(id)) = (db.as_mut(), from.as_ref(), lookup_id) {
             match reply_via_gateway(&ctx, db, to, id, &answer.reply) {
                 Ok(()) => return Ok(ExitCode::SUCCESS),
-                Err(e) => eprintln!(
-                    "mckh lookup: sending the reply through the gateway failed ({}); replying on stdout",
-                    crate::templates::one_line(&format!("{e:#}"))
-                ),
+                Err(e) => log_error("the gateway did not take the reply, so it goes on stdout: ", &e),
             }
         }
     }
