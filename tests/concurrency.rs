@@ -9,7 +9,7 @@ use std::process::Child;
 use std::time::Duration;
 
 use common::stub::{Behaviour, Stub};
-use common::{Project, HEADER};
+use common::{kannel_gateway, numbered_rows, Project, HEADER};
 
 const NOW: &str = "2017-10-16T16:00:00+07:00";
 const PROCESSES: usize = 4;
@@ -53,7 +53,7 @@ fn per_code(stub: &Stub) -> HashMap<String, usize> {
 /// A project whose gateway is a slow recording stub.
 fn project(stub: &Stub) -> Project {
     let p = Project::new();
-    p.config(&format!("[gateway]\nkind = \"kannel\"\nurl = \"{}/cgi-bin/sendsms\"\n", stub.url));
+    p.config(&kannel_gateway(&stub.url));
     p
 }
 
@@ -61,11 +61,7 @@ fn project(stub: &Stub) -> Project {
 fn four_notify_runs_split_the_queue_and_send_each_message_once() {
     let stub = Stub::start(Behaviour::Slow(Duration::from_millis(40), 202, "0: Accepted for delivery".into()));
     let p = project(&stub);
-    let mut csv = HEADER.to_string();
-    for i in 0..60 {
-        csv.push_str(&format!("01017{i:05},0905123456,X,16/10/2017,20/10/2017,Trả kết quả,,16/10/2017 15:00\n"));
-    }
-    p.write("a.csv", &csv);
+    p.write("a.csv", &format!("{HEADER}{}", numbered_rows(0..60, "Trả kết quả", "16/10/2017 15:00")));
     p.run_at(NOW, &["sync", "a.csv"]).ok();
 
     let results = wait_all(spawn_all(&p, NOW, &["notify"]));
@@ -86,11 +82,7 @@ fn four_notify_runs_split_the_queue_and_send_each_message_once() {
 fn four_apologize_runs_at_1730_send_one_apology_each() {
     let stub = Stub::start(Behaviour::Slow(Duration::from_millis(20), 202, "0: Accepted for delivery".into()));
     let p = project(&stub);
-    let mut csv = HEADER.to_string();
-    for i in 0..30 {
-        csv.push_str(&format!("01017{i:05},0905123456,X,16/10/2017,20/10/2017,Thụ lý,,16/10/2017 15:00\n"));
-    }
-    p.write("a.csv", &csv);
+    p.write("a.csv", &format!("{HEADER}{}", numbered_rows(0..30, "Thụ lý", "16/10/2017 15:00")));
     p.run_at(NOW, &["sync", "a.csv"]).ok();
     let results = wait_all(spawn_all(&p, "2017-10-19T17:30:00+07:00", &["apologize"]));
     for (code, err) in &results {
@@ -108,16 +100,8 @@ fn overlapping_syncs_lose_no_update_and_queue_no_duplicate() {
     let p = project(&stub);
     // Older export: codes 0..200 being processed at 08:00.
     // Newer export: codes 100..300 at the result step at 09:00.
-    let mut old = HEADER.to_string();
-    for i in 0..200 {
-        old.push_str(&format!("01017{i:05},0905123456,X,16/10/2017,20/10/2017,Thụ lý,,16/10/2017 08:00\n"));
-    }
-    let mut new = HEADER.to_string();
-    for i in 100..300 {
-        new.push_str(&format!("01017{i:05},0905123456,X,16/10/2017,20/10/2017,Trả kết quả,,16/10/2017 09:00\n"));
-    }
-    p.write("old.csv", &old);
-    p.write("new.csv", &new);
+    p.write("old.csv", &format!("{HEADER}{}", numbered_rows(0..200, "Thụ lý", "16/10/2017 08:00")));
+    p.write("new.csv", &format!("{HEADER}{}", numbered_rows(100..300, "Trả kết quả", "16/10/2017 09:00")));
     let children: Vec<Child> = ["old.csv", "new.csv", "new.csv", "old.csv"]
         .iter()
         .map(|f| {

@@ -3,7 +3,7 @@
 mod common;
 
 use common::stub::{Behaviour, Stub};
-use common::{Project, HEADER};
+use common::{kannel_gateway, Project, HEADER};
 
 const NOW: &str = "2017-10-18T10:00:00+07:00";
 const HELP: &str = "Sai cu phap. Soan tin: MCKH <ma so bien nhan> gui 8083";
@@ -129,10 +129,7 @@ fn the_citizen_gets_a_reply_even_when_everything_is_broken() {
 fn reply_via_gateway_sends_full_vietnamese_and_prints_nothing() {
     let stub = Stub::start(Behaviour::Answer(202, "0: Accepted for delivery".into()));
     let p = project();
-    p.config(&format!(
-        "[lookup]\nreply_via = \"gateway\"\n[gateway]\nkind = \"kannel\"\nurl = \"{}/cgi-bin/sendsms\"\n",
-        stub.url
-    ));
+    p.config(&format!("[lookup]\nreply_via = \"gateway\"\n{}", kannel_gateway(&stub.url)));
     let r = p.run_at(NOW, &["lookup", "--from", "%2B84905123456", "MCKH+0101701234"]);
     r.ok();
     assert_eq!(r.stdout, "");
@@ -154,10 +151,7 @@ fn reply_via_gateway_sends_full_vietnamese_and_prints_nothing() {
 fn reply_via_gateway_falls_back_to_stdout_when_the_gateway_fails() {
     let stub = Stub::start(Behaviour::Answer(503, "Service unavailable".into()));
     let p = project();
-    p.config(&format!(
-        "[lookup]\nreply_via = \"gateway\"\n[gateway]\nkind = \"kannel\"\nurl = \"{}/cgi-bin/sendsms\"\n",
-        stub.url
-    ));
+    p.config(&format!("[lookup]\nreply_via = \"gateway\"\n{}", kannel_gateway(&stub.url)));
     let r = p.run_at(NOW, &["lookup", "--from", "0905123456", "MCKH+0101701234"]);
     r.ok();
     assert!(r.stdout.starts_with("Ho so cua quy ong/ba (0101701234)"), "{}", r.stdout);

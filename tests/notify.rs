@@ -5,7 +5,7 @@ mod common;
 use std::time::Instant;
 
 use common::stub::{Behaviour, Stub};
-use common::{Project, HEADER};
+use common::{kannel_gateway, numbered_rows, Project, HEADER};
 
 const NOW: &str = "2017-10-16T16:00:00+07:00";
 
@@ -28,7 +28,8 @@ fn closed_port() -> u16 {
 fn failures_are_retried_with_backoff_then_marked_dead() {
     let port = closed_port();
     let p = queued(&format!(
-        "[gateway]\nkind = \"kannel\"\nurl = \"http://127.0.0.1:{port}/cgi-bin/sendsms\"\nusername = \"mckh\"\npassword = \"s3cret-pw\"\n[notify]\nmax_attempts = 3\nretry_after_secs = 300\n"
+        "{}username = \"mckh\"\npassword = \"s3cret-pw\"\n[notify]\nmax_attempts = 3\nretry_after_secs = 300\n",
+        kannel_gateway(&format!("http://127.0.0.1:{port}"))
     ));
     let r = p.run_at(NOW, &["notify"]);
     r.code(75);
@@ -60,12 +61,8 @@ fn failures_are_retried_with_backoff_then_marked_dead() {
 fn a_hanging_gateway_costs_one_timeout_not_the_whole_run() {
     let stub = Stub::start(Behaviour::Hang);
     let p = Project::new();
-    p.config(&format!("[gateway]\nkind = \"kannel\"\nurl = \"{}/cgi-bin/sendsms\"\ntimeout_secs = 1\n[notify]\nstop_after_failures = 2\n", stub.url));
-    let mut csv = HEADER.to_string();
-    for i in 0..5 {
-        csv.push_str(&format!("010170000{i},0905123456,X,16/10/2017,20/10/2017,Trả kết quả,,16/10/2017 15:00\n"));
-    }
-    p.write("a.csv", &csv);
+    p.config(&format!("{}timeout_secs = 1\n[notify]\nstop_after_failures = 2\n", kannel_gateway(&stub.url)));
+    p.write("a.csv", &format!("{HEADER}{}", numbered_rows(0..5, "Trả kết quả", "16/10/2017 15:00")));
     p.run_at(NOW, &["sync", "a.csv"]).ok();
     let t = Instant::now();
     let r = p.run_at(NOW, &["notify"]);
@@ -81,7 +78,7 @@ fn a_hanging_gateway_costs_one_timeout_not_the_whole_run() {
 #[test]
 fn a_gateway_that_says_no_is_a_failure() {
     let stub = Stub::start(Behaviour::Answer(403, "Authorization failed for sendsms".into()));
-    let p = queued(&format!("[gateway]\nkind = \"kannel\"\nurl = \"{}/cgi-bin/sendsms\"\n", stub.url));
+    let p = queued(&kannel_gateway(&stub.url));
     let r = p.run_at(NOW, &["notify"]);
     r.code(75);
     assert!(r.stdout.contains("rejected: HTTP 403: Authorization failed"), "{}", r.stdout);
@@ -91,8 +88,8 @@ fn a_gateway_that_says_no_is_a_failure() {
 fn kannel_requests_carry_utf8_and_ucs2_coding_for_vietnamese() {
     let stub = Stub::start(Behaviour::Answer(202, "0: Accepted for delivery".into()));
     let p = queued(&format!(
-        "[gateway]\nkind = \"kannel\"\nurl = \"{}/cgi-bin/sendsms\"\nusername = \"mckh\"\npassword_file = \"pw\"\nsender = \"8083\"\n",
-        stub.url
+        "{}username = \"mckh\"\npassword_file = \"pw\"\nsender = \"8083\"\n",
+        kannel_gateway(&stub.url)
     ));
     p.write("pw", "from-a-file\n");
     let r = p.run_at(NOW, &["notify"]);
@@ -112,10 +109,7 @@ fn kannel_requests_carry_utf8_and_ucs2_coding_for_vietnamese() {
 #[test]
 fn unaccented_notices_go_as_gsm_text_without_ucs2() {
     let stub = Stub::start(Behaviour::Answer(202, "3: Queued for later delivery".into()));
-    let p = queued(&format!(
-        "[sms]\nunaccented = true\n[gateway]\nkind = \"kannel\"\nurl = \"{}/cgi-bin/sendsms\"\n",
-        stub.url
-    ));
+    let p = queued(&format!("[sms]\nunaccented = true\n{}", kannel_gateway(&stub.url)));
     p.run_at(NOW, &["notify"]).ok();
     let q = &stub.requests()[0];
     assert_eq!(q.param("text").unwrap(), "TB: Ho so cua quy ong/ba (MS: 0101701234) da duoc giai quyet xong. Moi ong/ ba den Bo phan Mot cua So Tu phap de nhan ket qua");

@@ -24,7 +24,10 @@ fn busy_month() -> Project {
     p.run_at("2017-10-09T11:00:00+07:00", &["notify"]).ok();
     p.run_at("2017-10-09T17:30:00+07:00", &["apologize"]).ok();
     // A result whose SMS fails for good (max_attempts = 1).
-    p.config("[gateway]\nkind = \"kannel\"\nurl = \"http://127.0.0.1:9/cgi-bin/sendsms\"\ntimeout_secs = 2\n[notify]\nmax_attempts = 1\n");
+    p.config(&format!(
+        "{}timeout_secs = 2\n[notify]\nmax_attempts = 1\n",
+        common::kannel_gateway("http://127.0.0.1:9")
+    ));
     p.write("b.csv", &format!("{HEADER}0101700005,0905000005,Lý lịch tư pháp,04/10/2017,10/10/2017,Trả kết quả,Đã giải quyết,11/10/2017 10:00\n"));
     p.run_at("2017-10-11T10:05:00+07:00", &["sync", "b.csv"]).ok();
     p.run_at("2017-10-11T10:05:00+07:00", &["notify"]).code(75);

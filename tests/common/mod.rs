@@ -214,3 +214,15 @@ impl Run {
 
 /// The header every export in the tests uses.
 pub const HEADER: &str = "receipt_code,phone,procedure,received_at,due_at,step,status,updated_at\n";
+
+/// A `[gateway]` section for the Kannel driver at `base` (a stub or a real
+/// smsbox); further `[gateway]` keys may follow it.
+pub fn kannel_gateway(base: &str) -> String {
+    format!("[gateway]\nkind = \"kannel\"\nurl = \"{base}/cgi-bin/sendsms\"\n")
+}
+
+/// Export rows for the receipt codes `0101700000`+`n` for each `n` in
+/// `codes`, all with the same phone, dates, `step` and `updated_at`.
+pub fn numbered_rows(codes: std::ops::Range<u32>, step: &str, updated_at: &str) -> String {
+    codes.map(|i| format!("01017{i:05},0905123456,X,16/10/2017,20/10/2017,{step},,{updated_at}\n")).collect()
+}
